@@ -1,0 +1,12 @@
+"""sar_mm: SAR self-supervised learning and target recognition for OpenMMLab 2.x.
+
+``import sar_mm`` (or ``custom_imports = dict(imports=['sar_mm'])`` in a config) registers every
+sar_mm module where mmpretrain, mmdet and mmseg configs find it, and installs the safe checkpoint
+loader used by ``load_from`` and ``--resume``.
+"""
+from .version import __version__
+
+from . import fileio  # noqa: E402,F401  (no registry)
+from . import datasets, engine  # noqa: E402,F401  (register on import)
+
+__all__ = ['__version__']

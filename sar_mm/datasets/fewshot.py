@@ -1,0 +1,39 @@
+"""Deterministic, stratified few-shot subsets, shared by every sar_mm classification dataset."""
+import numpy as np
+
+
+def select_few_shot(labels, num_shots, seed, keys=None):
+    """Pick ``num_shots`` samples of every class, the same ones on any machine for a given seed.
+
+    Samples of each class are ordered by ``keys`` (e.g. file paths; default: their index) before
+    a per-class permutation drawn from numpy's PCG64 generator seeded with ``(seed, class)``, so the
+    choice does not depend on the order files were listed in, nor on the other classes.
+
+    Args:
+        labels (Sequence[int]): Class index of each sample.
+        num_shots (int): Samples to draw per class (>= 1).
+        seed (int): Seed of the draw.
+        keys (Sequence[str], optional): Sort keys of the samples (unique). Defaults to indices.
+
+    Returns:
+        list[int]: Sorted indices of the chosen samples.
+
+    Raises:
+        ValueError: ``num_shots`` < 1, or a class has fewer than ``num_shots`` samples.
+    """
+    if int(num_shots) != num_shots or num_shots < 1:
+        raise ValueError(f'num_shots must be a positive integer, got {num_shots}')
+    labels = np.asarray(labels)
+    if keys is None:
+        keys = np.arange(len(labels))
+    keys = np.asarray(keys)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < num_shots:
+            raise ValueError(f'class {int(label)} has {len(members)} samples, fewer than the '
+                             f'{num_shots} shots asked for')
+        members = members[np.argsort(keys[members], kind='stable')]
+        rng = np.random.Generator(np.random.PCG64([int(seed), int(label)]))
+        chosen.extend(members[rng.permutation(len(members))[:num_shots]].tolist())
+    return sorted(chosen)

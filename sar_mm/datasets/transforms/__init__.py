@@ -1,0 +1,3 @@
+from .loading import LoadSARImage
+
+__all__ = ['LoadSARImage']

@@ -1,0 +1,12 @@
+"""Training-engine pieces: safe checkpoint loading, CPU distributed set-up, CPU autocast."""
+from .checkpoint import (UnsafeCheckpointError, allowed_checkpoint_globals, load_checkpoint_file)
+from .distributed import prepare_cpu_distributed
+from .optim_wrappers import CPUAutocastOptimWrapper
+from .runner_setup import (build_runner, enable_amp, enable_auto_scale_lr, load_config,
+                           set_resume)
+
+__all__ = [
+    'UnsafeCheckpointError', 'allowed_checkpoint_globals', 'load_checkpoint_file',
+    'prepare_cpu_distributed', 'CPUAutocastOptimWrapper', 'build_runner', 'enable_amp',
+    'enable_auto_scale_lr', 'load_config', 'set_resume'
+]

@@ -1,0 +1,75 @@
+"""Turn command-line options into config changes, shared by ``tools/train.py`` and ``tools/test.py``.
+
+One entry point serves mmpretrain, mmdet and mmseg configs: the config's ``default_scope`` picks
+the registries, and the options below mean the same thing for all three codebases.
+"""
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from .distributed import prepare_cpu_distributed
+
+
+def load_config(config, cfg_options=None, launcher='none', work_dir=None):
+    """Read a config, merge ``--cfg-options`` and choose the work dir.
+
+    The work dir is, in order: ``work_dir``, the config's own ``work_dir``, or
+    ``./work_dirs/<config name>``.
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def enable_amp(cfg):
+    """Mixed precision: mmengine's AmpOptimWrapper on GPU, bf16 CPU autocast otherwise."""
+    optim_wrapper = cfg.optim_wrapper
+    current = optim_wrapper.get('type', 'OptimWrapper')
+    if current in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
+        print_log(f'AMP is already enabled ({current}).', logger='current')
+        return
+    if current != 'OptimWrapper':
+        raise ValueError(f'--amp only applies to OptimWrapper, got {current}')
+    if torch.cuda.is_available():
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        optim_wrapper.type = 'CPUAutocastOptimWrapper'
+        optim_wrapper.setdefault('dtype', 'bfloat16')
+        print_log('No GPU: --amp uses bfloat16 autocast on the CPU.', logger='current')
+
+
+def enable_auto_scale_lr(cfg):
+    """Scale the learning rate by (total batch size) / ``auto_scale_lr.base_batch_size``."""
+    if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+        raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size=N)` in the '
+                       f'config {cfg.filename}')
+    cfg.auto_scale_lr.enable = True
+
+
+def set_resume(cfg, resume):
+    """``resume='auto'`` resumes from the work dir's last checkpoint, a path from that file."""
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+
+
+def build_runner(cfg):
+    """Build the runner the config asks for (``runner_type``) or mmengine's ``Runner``."""
+    prepare_cpu_distributed(cfg, cfg.launcher)
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)

@@ -1,0 +1,3 @@
+from .module_table import module_table, registered_modules
+
+__all__ = ['module_table', 'registered_modules']

@@ -1,0 +1,23 @@
+"""The `make demo` job end to end, on the 'tiny' synthetic preset."""
+import json
+import os.path as osp
+
+from ..conftest import run_tool
+
+
+def test_run_demo_tiny(tmp_path):
+    work_dir = tmp_path / 'demo'
+    proc = run_tool(['tools/run_demo.py', '--preset', 'tiny', '--data-root',
+                     str(tmp_path / 'data'), '--work-dir', str(work_dir)], timeout=900)
+    with open(work_dir / 'summary.json') as f:
+        summary = json.load(f)
+    metrics = summary['metrics']
+    for key in ('fewshot_scratch', 'fewshot_pretrained'):
+        assert 0 <= metrics[key]['accuracy/top1'] <= 100
+    assert 'coco/bbox_mAP' in metrics['fcos_pretrained']
+    assert osp.isfile(summary['pretrained_backbone'])
+    assert 'results:' in proc.stdout and osp.isfile(work_dir / 'summary.md')
+    # the detector really started from the SimCLR backbone
+    fcos_log = (work_dir / '3_fcos_simclr_init_train.log').read_text()
+    assert 'Load checkpoint from ' + summary['pretrained_backbone'] in fcos_log or \
+        summary['pretrained_backbone'] in fcos_log

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Distributed training with torchrun, as in OpenMMLab:
+#   bash tools/dist_train.sh CONFIG NPROC [train.py args]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# Without a GPU the processes train on the CPU with the gloo backend.
+CONFIG=$1
+NPROC=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
+
+PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+exec "${PYTHON}" -m torch.distributed.run \
+    --nnodes="${NNODES}" \
+    --node_rank="${NODE_RANK}" \
+    --master_addr="${MASTER_ADDR}" \
+    --nproc_per_node="${NPROC}" \
+    --master_port="${PORT}" \
+    "$(dirname "$0")/train.py" \
+    "${CONFIG}" \
+    --launcher pytorch "${@:3}"

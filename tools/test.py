@@ -1,0 +1,65 @@
+"""Evaluate a checkpoint with an mmpretrain, mmdet or mmseg config (sar_mm modules registered).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
+                         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+
+Prints the metrics and writes them to ``<work_dir>/test_metrics.json``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (evaluate) a sar_mm / OpenMMLab model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--out', help='dump the raw predictions to this pickle file (.pkl)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        parser.error(f'--out must be a .pkl/.pickle file, got {args.out}')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import sar_mm  # noqa: F401  registers sar_mm modules and the safe checkpoint loader
+    from mmengine.dist import is_main_process
+    from sar_mm.engine import build_runner, load_config
+
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'{args.checkpoint}: checkpoint not found')
+    cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
+    cfg.load_from = args.checkpoint
+    if args.out is not None:
+        dump = dict(type='DumpResults', out_file_path=args.out)
+        evaluator = cfg.test_evaluator
+        cfg.test_evaluator = (list(evaluator) if isinstance(evaluator, (list, tuple)) else
+                              [evaluator]) + [dump]
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    if is_main_process():
+        metrics = {k: (float(v) if hasattr(v, '__float__') else v) for k, v in metrics.items()}
+        out = osp.join(cfg.work_dir, 'test_metrics.json')
+        with open(out, 'w') as f:
+            json.dump(metrics, f, indent=2)
+        print(f'sar_mm test metrics ({out}): {json.dumps(metrics)}')
+
+
+if __name__ == '__main__':
+    main()
