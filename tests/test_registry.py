@@ -72,3 +72,61 @@ def test_every_registered_class_documents_args():
         doc = row['cls'].__doc__ or ''
         assert doc.strip(), f"{row['name']} has no docstring"
         assert 'Args:' in doc, f"{row['name']} docstring lacks an Args section"
+
+
+@pytest.fixture
+def temporary_backbone():
+    """A backbone registered the way sar_mm registers shared models (root MODELS), then removed."""
+    import torch
+    from mmengine.model import BaseModule
+    from sar_mm.registry import MODELS
+
+    class _ProbeBackbone(BaseModule):
+        """Three feature maps of strides 8, 16, 32 from a 1-channel image (test only)."""
+
+        def __init__(self, channels=(8, 16, 32), init_cfg=None):
+            super().__init__(init_cfg)
+            layers, in_ch = [], 1
+            for i, ch in enumerate(channels):
+                stride = 8 if i == 0 else 2
+                layers.append(torch.nn.Conv2d(in_ch, ch, stride, stride))
+                in_ch = ch
+            self.layers = torch.nn.ModuleList(layers)
+
+        def forward(self, x):
+            outs = []
+            for layer in self.layers:
+                x = layer(x)
+                outs.append(x)
+            return tuple(outs)
+
+    MODELS.register_module(name='_ProbeBackbone', module=_ProbeBackbone)
+    yield _ProbeBackbone
+    MODELS.module_dict.pop('_ProbeBackbone')
+
+
+def test_shared_backbone_builds_inside_mmdet_and_mmseg_models(temporary_backbone):
+    import torch
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmseg.registry import MODELS as SEG_MODELS
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        fcos = DET_MODELS.build(dict(
+            type='FCOS', backbone=dict(type='_ProbeBackbone'),
+            data_preprocessor=dict(type='DetDataPreprocessor', mean=[0.], std=[1.]),
+            neck=dict(type='FPN', in_channels=[8, 16, 32], out_channels=16, num_outs=3),
+            bbox_head=dict(type='FCOSHead', num_classes=1, in_channels=16, feat_channels=16,
+                           stacked_convs=1, strides=[8, 16, 32],
+                           norm_cfg=dict(type='GN', num_groups=4))))
+    assert isinstance(fcos.backbone, temporary_backbone)
+    feats = fcos.extract_feat(torch.zeros(1, 1, 64, 64))
+    assert [f.shape[-1] for f in feats] == [8, 4, 2]
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        seg = SEG_MODELS.build(dict(
+            type='EncoderDecoder', backbone=dict(type='_ProbeBackbone'),
+            data_preprocessor=dict(type='SegDataPreProcessor', mean=[0.], std=[1.],
+                                   size_divisor=32),
+            decode_head=dict(type='FCNHead', in_channels=32, in_index=2, channels=8,
+                             num_convs=1, num_classes=2)))
+    assert isinstance(seg.backbone, temporary_backbone)
+    assert seg.encode_decode(torch.zeros(1, 1, 64, 64), [dict(img_shape=(64, 64))]).shape == (
+        1, 2, 64, 64)

@@ -75,15 +75,64 @@ def ensure_data(args):
 
 
 def train_and_test(name, config, args, options):
+    """Train, then test the last checkpoint (predictions dumped to ``<work_dir>/preds.pkl``)."""
     work_dir = osp.join(args.work_dir, name)
     opts = [f'randomness.seed={args.seed}'] + options + list(args.cfg_options)
     run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options'] +
         opts, osp.join(args.work_dir, f'{name}_train.log'))
     checkpoint = last_checkpoint(work_dir)
-    run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', work_dir,
-         '--cfg-options'] + opts, osp.join(args.work_dir, f'{name}_test.log'))
+    run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', work_dir, '--out',
+         osp.join(work_dir, 'preds.pkl'), '--cfg-options'] + opts,
+        osp.join(args.work_dir, f'{name}_test.log'))
     with open(osp.join(work_dir, 'test_metrics.json')) as f:
         return checkpoint, json.load(f)
+
+
+def write_figure(data_root, det_preds, path, num_scenes=3, score_thr=0.3):
+    """One chip per vehicle class, then validation scenes with true (green) and predicted (red)
+    ship boxes, all with SAR display scaling."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from mmengine.fileio import load
+
+    from sar_mm.datasets.transforms import LoadSARImage
+    from sar_mm.visualization import sar_to_display
+    loader = LoadSARImage(to='db')
+    with open(osp.join(data_root, 'vehicles', 'meta', 'classes.txt')) as f:
+        classes = f.read().split()
+    with open(osp.join(data_root, 'vehicles', 'meta', 'all.txt')) as f:
+        first = {}
+        for line in f:
+            rel, label = line.split()
+            first.setdefault(int(label), rel)
+    preds = load(det_preds)[:num_scenes]  # our own test.py output of this run
+    cols = max(len(classes), len(preds))
+    fig, axes = plt.subplots(2, cols, figsize=(2.6 * cols, 5.6))
+    for ax in axes.ravel():
+        ax.axis('off')
+    for label, name in enumerate(classes):
+        img = loader.transform(dict(img_path=osp.join(data_root, 'vehicles', first[label])))
+        axes[0, label].imshow(sar_to_display(img['img']), cmap='gray')
+        axes[0, label].set_title(name, fontsize=9)
+    for i, pred in enumerate(preds):
+        img = loader.transform(dict(img_path=pred['img_path']))['img']
+        ax = axes[1, i]
+        ax.imshow(sar_to_display(img), cmap='gray')
+        gt = pred['gt_instances']['bboxes'] if 'gt_instances' in pred else []
+        inst = pred['pred_instances']
+        keep = inst['scores'] >= score_thr
+        for boxes, colour in ((gt, 'lime'), (inst['bboxes'][keep], 'red')):
+            for x0, y0, x1, y1 in [b.tolist() for b in boxes]:
+                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                                           edgecolor=colour, linewidth=1))
+        ax.set_title(f'{osp.basename(pred["img_path"])}: {int(keep.sum())} ships '
+                     f'(score>={score_thr})', fontsize=8)
+    fig.suptitle('sar_mm demo: synthetic SAR vehicle chips (top); FCOS ship detections, '
+                 'green = truth, red = predicted (bottom)', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main(argv=None):
@@ -117,6 +166,8 @@ def main(argv=None):
     _, results['fcos_pretrained'] = train_and_test('3_fcos_simclr_init',
                                                    CONFIGS['fcos_pretrained'], args,
                                                    ships + init)
+    figure = osp.join(args.work_dir, 'demo_results.png')
+    write_figure(root, osp.join(args.work_dir, '3_fcos_simclr_init', 'preds.pkl'), figure)
     minutes = (time.time() - start) / 60
     acc_s = results['fewshot_scratch']['accuracy/top1']
     acc_p = results['fewshot_pretrained']['accuracy/top1']
@@ -135,14 +186,15 @@ def main(argv=None):
         f'| 3. FCOS ship detection, SimCLR init | `{CONFIGS["fcos_pretrained"]}` | '
         f'COCO bbox mAP / mAP50 | {results["fcos_pretrained"]["coco/bbox_mAP"]:.3f} / '
         f'{results["fcos_pretrained"]["coco/bbox_mAP_50"]:.3f} |',
+        '', f'Picture: `{figure}`',
     ]
     with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     print('\n' + '\n'.join(lines))
-    print(f'\n[demo] results: {args.work_dir}/summary.md (and summary.json, per-stage work dirs '
-          'with checkpoints and logs)')
+    print(f'\n[demo] results: {args.work_dir}/summary.md, summary.json and demo_results.png '
+          '(per-stage work dirs hold checkpoints and logs)')
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ def test_png16_keeps_full_range(tmp_path):
 def test_float_multiband_tiff(tmp_path):
     import tifffile
     data = np.random.default_rng(1).normal(size=(4, 40, 30)).astype(np.float32)  # band-first
-    tifffile.imwrite(tmp_path / 'x.tif', data)
+    tifffile.imwrite(tmp_path / 'x.tif', data, photometric='minisblack', planarconfig='separate')
     array, meta = read_sar(tmp_path / 'x.tif')
     assert array.shape == (40, 30, 4) and meta['num_bands'] == 4
     np.testing.assert_array_equal(array, np.moveaxis(data, 0, -1))

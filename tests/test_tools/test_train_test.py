@@ -84,15 +84,18 @@ def test_train_resume_and_test(two_iteration_runs, synthetic_root, codebase):
     assert osp.getsize(out) > 0
 
 
-def test_resume_from_explicit_checkpoint_and_amp(two_iteration_runs, synthetic_root, tmp_path):
-    """--resume CKPT and --amp (bf16 autocast on CPU) on the classification config."""
+def test_resume_from_explicit_checkpoint_amp_and_lr_scaling(two_iteration_runs, synthetic_root,
+                                                            tmp_path):
+    """--resume CKPT, --amp (bf16 autocast on CPU) and --auto-scale-lr together."""
     run = two_iteration_runs['mmpretrain']
     config = short_config(tmp_path, synthetic_root, 'mmpretrain', max_iters=3)
     proc = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'w'), '--amp',
-                     '--resume', osp.join(run['work_dir'], 'iter_2.pth'),
+                     '--auto-scale-lr', '--resume', osp.join(run['work_dir'], 'iter_2.pth'),
                      '--cfg-options', 'default_hooks.checkpoint.interval=1'])
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 0, iter: 2' in log and 'bfloat16 autocast' in log
+    # batch 2 against the config's base batch size 16
+    assert 'Scaling the original LR by 0.125' in log
     assert load_checkpoint_file(str(tmp_path / 'w' / 'iter_3.pth'))['meta']['iter'] == 3
 
 

@@ -3,7 +3,7 @@ model = dict(
     type='FCOS',
     backbone=dict(type='ResNet', depth=18, in_channels=1, num_stages=4, out_indices=(1, 2, 3),
                   frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
-                  norm_eval=False, style='pytorch', init_cfg=None),
+                  norm_eval=False, style='pytorch'),
     neck=dict(type='FPN', in_channels=[128, 256, 512], out_channels=128, start_level=0,
               add_extra_convs='on_output', num_outs=5, relu_before_extra_convs=True),
     bbox_head=dict(

@@ -1,0 +1,3 @@
+from .display import sar_to_display
+
+__all__ = ['sar_to_display']
