@@ -6,19 +6,19 @@
 The config's ``default_scope`` (mmpretrain / mmdet / mmseg) decides which codebase builds it.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
+# importing sar_mm registers its modules and the safe checkpoint loader
+from sar_mm.engine import (add_runner_args, build_runner, enable_amp,  # noqa: E402
+                           enable_auto_scale_lr, load_config, parse_runner_args, set_resume)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a sar_mm / OpenMMLab model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a value from the latest checkpoint in '
@@ -29,25 +29,11 @@ def parse_args(argv=None):
                         help='scale the lr by the total batch size (auto_scale_lr in config)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate checkpoints during training')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, e.g. train_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local_rank / --local-rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_runner_args(add_runner_args(parser), argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import sar_mm  # noqa: F401  registers sar_mm modules and the safe checkpoint loader
-    from sar_mm.engine import (build_runner, enable_amp, enable_auto_scale_lr, load_config,
-                               set_resume)
-
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
         enable_amp(cfg)

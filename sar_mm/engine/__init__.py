@@ -2,11 +2,12 @@
 from .checkpoint import (UnsafeCheckpointError, allowed_checkpoint_globals, load_checkpoint_file)
 from .distributed import prepare_cpu_distributed
 from .optim_wrappers import CPUAutocastOptimWrapper
-from .runner_setup import (build_runner, enable_amp, enable_auto_scale_lr, load_config,
-                           set_resume)
+from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
+                           load_config, parse_runner_args, set_resume)
 
 __all__ = [
     'UnsafeCheckpointError', 'allowed_checkpoint_globals', 'load_checkpoint_file',
-    'prepare_cpu_distributed', 'CPUAutocastOptimWrapper', 'build_runner', 'enable_amp',
+    'prepare_cpu_distributed', 'CPUAutocastOptimWrapper', 'add_runner_args', 'parse_runner_args',
+    'build_runner', 'enable_amp',
     'enable_auto_scale_lr', 'load_config', 'set_resume'
 ]

@@ -3,13 +3,34 @@
 One entry point serves mmpretrain, mmdet and mmseg configs: the config's ``default_scope`` picks
 the registries, and the options below mean the same thing for all three codebases.
 """
+import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
 from .distributed import prepare_cpu_distributed
+
+
+def add_runner_args(parser):
+    """Options every tool that builds a Runner takes: work dir, config overrides, launcher."""
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, e.g. train_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local_rank / --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def parse_runner_args(parser, argv=None):
+    """Parse, and export ``LOCAL_RANK`` when the launcher passed it as an argument."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_config(config, cfg_options=None, launcher='none', work_dir=None):

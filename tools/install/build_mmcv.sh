@@ -38,19 +38,7 @@ on_error() {
 trap on_error ERR
 
 STEP="compute cache key"
-KEY=$("$PY" - "$MMCV_VERSION" <<'PYEOF'
-import os, sys, sysconfig
-import torch
-version = sys.argv[1]
-if os.environ.get('FORCE_CUDA', '0') == '1' or torch.cuda.is_available():
-    flavour = 'cu' + (torch.version.cuda or 'unknown').replace('.', '')
-else:
-    flavour = 'cpu'
-tag = f'cp{sys.version_info.major}{sys.version_info.minor}'
-platform = sysconfig.get_platform().replace('-', '_')
-print(f'mmcv-{version}_torch-{torch.__version__}_{flavour}_{tag}_{platform}')
-PYEOF
-)
+KEY=$("$PY" "$(dirname "$0")/mmcv_cache_key.py" "${MMCV_VERSION}")
 PREFIX=$("$PY" -c 'import sys; print(sys.prefix)')
 INSTALLED_KEY_FILE="${PREFIX}/.sar_mm_mmcv_key"
 CACHE_DIR="${CACHE_ROOT}/${KEY}"
