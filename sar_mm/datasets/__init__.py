@@ -1,12 +1,20 @@
 """SAR datasets of all three codebases and the transforms that load and augment SAR data."""
+from .bigearthnet_s1 import BigEarthNetS1
 from .fewshot import select_few_shot
-from .sar_classification import SARClassificationDataset
-from .sar_ship_detection import SARShipDataset
+from .fusar_ship import FUSARShip
+from .mstar import MSTAR
+from .opensarship import OpenSARShip
+from .opensarurban import OpenSARUrban
+from .sar_acd import SARACD
+from .sar_classification import AnnotationLineError, SARClassificationDataset
+from .sar_ship_detection import HRSID, LSSSDD, SSDD, SARShipDataset
 from .sar_ship_segmentation import SARShipSegDataset
 from .sar_unlabeled import SARUnlabeledDataset
+from .spacenet6 import SpaceNet6SAR
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'select_few_shot', 'SARClassificationDataset', 'SARShipDataset', 'SARShipSegDataset',
-    'SARUnlabeledDataset'
+    'select_few_shot', 'SARClassificationDataset', 'AnnotationLineError', 'MSTAR', 'FUSARShip',
+    'OpenSARShip', 'SARACD', 'OpenSARUrban', 'BigEarthNetS1', 'SARShipDataset', 'SSDD', 'HRSID',
+    'LSSSDD', 'SARShipSegDataset', 'SpaceNet6SAR', 'SARUnlabeledDataset'
 ]

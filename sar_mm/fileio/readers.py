@@ -6,8 +6,11 @@ uint8 and nothing is normalised: that is the job of the pipeline's transforms.
 """
 import os
 import os.path as osp
+import struct
 
 import numpy as np
+
+from .mstar import PHOENIX_MAGIC, is_mstar_raw, read_mstar_raw
 
 
 class SARFileError(ValueError):
@@ -42,16 +45,58 @@ def _read_npy(path):
     return array
 
 
+def _is_single_sample_tiff(path):
+    """Whether a classic TIFF holds one page of one sample per pixel.
+
+    Reads only the header and the first IFD (tens of microseconds). Only such files may go to
+    OpenCV's decoder, which is several times faster than tifffile on small chips but reads just
+    the first page and reorders multi-sample data.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(8)
+        order = {b'II': '<', b'MM': '>'}.get(head[:2])
+        if order is None or len(head) < 8 or struct.unpack(order + 'H', head[2:4])[0] != 42:
+            return False  # not a classic TIFF (e.g. BigTIFF): let tifffile handle it
+        f.seek(struct.unpack(order + 'I', head[4:8])[0])
+        count_bytes = f.read(2)
+        if len(count_bytes) < 2:
+            return False
+        count = struct.unpack(order + 'H', count_bytes)[0]
+        entries = f.read(12 * count)
+        next_ifd = f.read(4)
+    if len(entries) < 12 * count or len(next_ifd) < 4:
+        return False
+    samples = 1
+    for i in range(count):
+        tag, = struct.unpack(order + 'H', entries[12 * i:12 * i + 2])
+        if tag == 277:  # SamplesPerPixel (SHORT)
+            samples, = struct.unpack(order + 'H', entries[12 * i + 8:12 * i + 10])
+    return samples == 1 and struct.unpack(order + 'I', next_ifd)[0] == 0
+
+
 def _read_tiff(path):
     import tifffile
+    if _is_single_sample_tiff(path):
+        import cv2
+        array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if array is not None and array.ndim == 2:
+            return array
     try:
-        array = tifffile.imread(path)
+        with tifffile.TiffFile(path) as tif:
+            first = tif.series[0]
+            if len(first.shape) == 2 and len(tif.series) > 1 and all(
+                    s.shape == first.shape and s.dtype == first.dtype for s in tif.series):
+                # one band per page, each page its own series: stack them as bands
+                array, axes = np.stack([s.asarray() for s in tif.series]), 'I' + first.axes
+            else:
+                array, axes = first.asarray(), first.axes
     except Exception as err:  # tifffile raises many types for corrupt files
         raise SARFileError(path, f'cannot decode TIFF ({type(err).__name__}: {err})') from err
     if array.size == 0:
         raise SARFileError(path, 'cannot decode TIFF: no image data (corrupt or truncated file)')
-    # Multi-band GeoTIFFs are often stored band-first (C, H, W): move small leading axes last.
-    if array.ndim == 3 and array.shape[0] <= 16 and array.shape[2] > 16:
+    # Bands stored first (planar GeoTIFFs, page stacks: axes 'SYX', 'IYX', 'QYX') go last, as
+    # the file itself says; band-last files ('YXS') are already (H, W, C).
+    if array.ndim == 3 and axes.endswith('YX'):
         array = np.moveaxis(array, 0, -1)
     return array
 
@@ -90,11 +135,13 @@ def read_sar(path):
     Args:
         path (str | os.PathLike): File to read. The format is chosen by extension:
             ``.npy`` (real or complex), ``.tif/.tiff`` (8/16/32-bit int, float, multi-band),
-            ``.png/.jpg/.jpeg/.bmp`` (8- or 16-bit).
+            ``.png/.jpg/.jpeg/.bmp`` (8- or 16-bit). MSTAR raw (Phoenix) files are recognised by
+            their header whatever their extension.
 
     Returns:
         tuple[np.ndarray, dict]: ``(H, W, C)`` float32 array (complex64 for complex input) and
-        meta with ``dtype`` (on-disk dtype name), ``ori_shape`` (H, W) and ``num_bands``.
+        meta with ``dtype`` (on-disk dtype name), ``ori_shape`` (H, W), ``num_bands`` and, for
+        MSTAR files, ``mstar_header`` (the parsed Phoenix header).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -103,18 +150,28 @@ def read_sar(path):
     path = os.fspath(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: SAR image file not found')
-    ext = osp.splitext(path)[1].lower()
-    reader = _READERS.get(ext)
-    if reader is None:
-        raise SARFileError(
-            path, f'unknown SAR file format {ext!r}; supported: {", ".join(supported_extensions())}')
     if osp.getsize(path) == 0:
         raise SARFileError(path, 'empty file')
-    raw = _as_hwc(reader(path), path)
+    with open(path, 'rb') as f:
+        head = f.read(len(PHOENIX_MAGIC))
+    header = None
+    if is_mstar_raw(head):
+        raw, header = read_mstar_raw(path)
+    else:
+        ext = osp.splitext(path)[1].lower()
+        reader = _READERS.get(ext)
+        if reader is None:
+            raise SARFileError(
+                path, f'unknown SAR file format {ext!r}; supported: '
+                f'{", ".join(supported_extensions())} and MSTAR Phoenix raw files')
+        raw = reader(path)
+    raw = _as_hwc(raw, path)
     on_disk = raw.dtype
     if np.iscomplexobj(raw):
         array = raw.astype(np.complex64, copy=False)
     else:
         array = raw.astype(np.float32, copy=False)
     meta = dict(dtype=str(on_disk), ori_shape=array.shape[:2], num_bands=array.shape[2])
+    if header is not None:
+        meta['mstar_header'] = header
     return array, meta

@@ -59,3 +59,32 @@ def test_missing_and_zero_size(tmp_path):
     np.save(tmp_path / 'z.npy', np.zeros((0, 4), np.float32))
     with pytest.raises(SARFileError, match='zero-size'):
         read_sar(tmp_path / 'z.npy')
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16, np.int16, np.float32, np.float64])
+def test_single_band_tiff_all_dtypes(tmp_path, dtype):
+    import tifffile
+    data = (np.random.default_rng(2).normal(size=(9, 7)) * 100).astype(dtype)
+    tifffile.imwrite(tmp_path / 'x.tif', data)
+    array, meta = read_sar(tmp_path / 'x.tif')
+    assert meta['dtype'] == np.dtype(dtype).name
+    np.testing.assert_array_equal(array[..., 0], data.astype(np.float32))
+
+
+def test_multipage_and_complex_tiff_are_not_truncated(tmp_path):
+    """OpenCV would read only the first page; the reader must return every band."""
+    import tifffile
+    from sar_mm.fileio.readers import _is_single_sample_tiff
+    pages = np.stack([np.full((5, 6), v, np.float32) for v in (1, 2, 3)])
+    with tifffile.TiffWriter(tmp_path / 'pages.tif') as tif:
+        for page in pages:
+            tif.write(page)
+    assert not _is_single_sample_tiff(str(tmp_path / 'pages.tif'))
+    array, _ = read_sar(tmp_path / 'pages.tif')
+    assert array.shape == (5, 6, 3)
+    np.testing.assert_array_equal(array[0, 0], [1, 2, 3])
+    z = (np.arange(6) + 1j).astype(np.complex64).reshape(2, 3)
+    tifffile.imwrite(tmp_path / 'z.tif', z)
+    array, _ = read_sar(tmp_path / 'z.tif')
+    assert array.dtype == np.complex64
+    np.testing.assert_array_equal(array[..., 0], z)

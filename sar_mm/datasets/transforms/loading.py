@@ -9,7 +9,7 @@ from sar_mm.fileio import SARFileError, read_sar
 from sar_mm.registry import TRANSFORMS
 
 # Value domains a file can hold and a pipeline can ask for.
-_FILE_KINDS = ('amplitude', 'intensity', 'db')
+_FILE_KINDS = ('amplitude', 'intensity', 'db', 'complex_pairs')
 _OUTPUT_KINDS = ('amplitude', 'intensity', 'db', 'complex')
 
 
@@ -34,11 +34,16 @@ class LoadSARImage(BaseTransform):
 
     Required keys: ``img_path``.
     Added keys: ``img`` (H, W, C float32), ``img_shape``, ``ori_shape``, ``sar_meta`` (on-disk
-    dtype, band count, the value domain and the (min, max) of the loaded image).
+    dtype, band count, the value domain and the (min, max) of the loaded image) and, for MSTAR
+    raw files, ``mstar_header`` (the parsed Phoenix header: ``TargetType``,
+    ``DesiredDepression``, ``TargetAz``, ``NumberOfRows``, ``NumberOfColumns``, ...; add it to
+    the packer's ``meta_keys`` to carry it into data samples).
 
     Args:
-        file_kind (str): What real-valued files hold: ``'amplitude'`` (default), ``'intensity'``
-            or ``'db'``. Complex files are recognised from their dtype.
+        file_kind (str): What real-valued files hold: ``'amplitude'`` (default), ``'intensity'``,
+            ``'db'``, or ``'complex_pairs'``: consecutive bands are the real and imaginary parts
+            of complex bands (e.g. OpenSARShip SLC patches: re/im VH, re/im VV). Files with a
+            complex dtype (``.npy``, MSTAR raw) are recognised as complex whatever this says.
         to (str): Output domain: ``'amplitude'``, ``'intensity'``, ``'db'`` (10*log10 of the
             intensity, floored at ``db_floor``) or ``'complex'`` (two channels, real and
             imaginary, per complex band; needs complex input). Defaults to ``'amplitude'``.
@@ -71,6 +76,14 @@ class LoadSARImage(BaseTransform):
         self.nonfinite = nonfinite
         self.fill_value = float(fill_value)
         self.nonfinite_counts = Counter()
+
+    def _pairs_to_complex(self, array, path):
+        if self.file_kind != 'complex_pairs' or np.iscomplexobj(array):
+            return array
+        if array.shape[2] % 2:
+            raise SARFileError(path, f"file_kind='complex_pairs' needs an even number of bands "
+                               f'(re, im, ...), got {array.shape[2]}')
+        return (array[:, :, 0::2] + 1j * array[:, :, 1::2]).astype(np.complex64)
 
     def _select_bands(self, array, path):
         if self.bands is None:
@@ -116,7 +129,7 @@ class LoadSARImage(BaseTransform):
     def transform(self, results):
         path = results['img_path']
         array, meta = read_sar(path)
-        array = self._select_bands(array, path)
+        array = self._select_bands(self._pairs_to_complex(array, path), path)
         array = self._handle_nonfinite(array, path)
         img = self._convert(array, path).astype(np.float32, copy=False)
         if self.repeat_to is not None and img.shape[2] == 1:
@@ -128,6 +141,8 @@ class LoadSARImage(BaseTransform):
         results['sar_meta'] = dict(
             dtype=meta['dtype'], num_bands=meta['num_bands'], domain=self.to,
             value_range=(float(img.min()), float(img.max())))
+        if 'mstar_header' in meta:
+            results['mstar_header'] = meta['mstar_header']
         return results
 
     def __repr__(self):

@@ -79,3 +79,19 @@ def test_bad_arguments_and_repr():
     with pytest.raises(ValueError, match='file_kind'):
         LoadSARImage(file_kind='complex')
     assert "to='db'" in repr(LoadSARImage(to='db'))
+
+
+def test_complex_pairs_from_real_bands(tmp_path):
+    import tifffile
+    bands = np.stack([np.full((4, 4), v, np.float32) for v in (3, 4, 0, 2)], axis=-1)
+    tifffile.imwrite(tmp_path / 'slc.tif', bands)  # band-last, as OpenSARShip stores it
+    path = str(tmp_path / 'slc.tif')
+    out = LoadSARImage(file_kind='complex_pairs', to='amplitude').transform(dict(img_path=path))
+    assert out['img'].shape == (4, 4, 2)
+    np.testing.assert_allclose(out['img'][0, 0], [5.0, 2.0])
+    out = LoadSARImage(file_kind='complex_pairs', to='amplitude', bands=[1]).transform(
+        dict(img_path=path))
+    np.testing.assert_allclose(out['img'][..., 0], 2.0)
+    tifffile.imwrite(tmp_path / 'odd.tif', bands[..., :3])
+    with pytest.raises(SARFileError, match='even number of bands'):
+        LoadSARImage(file_kind='complex_pairs').transform(dict(img_path=str(tmp_path / 'odd.tif')))

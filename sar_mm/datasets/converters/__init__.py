@@ -1,0 +1,7 @@
+"""Converters from released SAR dataset formats to the formats sar_mm's datasets read."""
+from .voc import (VOCFormatError, convert_voc_to_coco, parse_voc_xml, voc_box_to_coco,
+                  voc_to_coco)
+
+__all__ = [
+    'VOCFormatError', 'convert_voc_to_coco', 'parse_voc_xml', 'voc_box_to_coco', 'voc_to_coco'
+]
