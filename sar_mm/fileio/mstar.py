@@ -48,8 +48,12 @@ def parse_phoenix_header(raw, path):
     return header
 
 
-def read_mstar_raw(path):
+def read_mstar_raw(path, data=None):
     """Read an MSTAR chip: complex64 (H, W, 1) when phase is stored, else float32 magnitude.
+
+    Args:
+        path (str): The file (named in errors; read when ``data`` is None).
+        data (bytes, optional): The file's bytes, when the caller has read them already.
 
     Returns:
         tuple[np.ndarray, dict]: the image and the parsed Phoenix header.
@@ -59,8 +63,9 @@ def read_mstar_raw(path):
             ``NumberOfRows x NumberOfColumns`` (magnitude only, or magnitude + phase).
     """
     from .readers import SARFileError
-    with open(path, 'rb') as f:
-        data = f.read()
+    if data is None:
+        with open(path, 'rb') as f:
+            data = f.read()
     header = parse_phoenix_header(data, path)
     rows, cols = header['NumberOfRows'], header['NumberOfColumns']
     if rows <= 0 or cols <= 0:

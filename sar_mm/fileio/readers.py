@@ -4,6 +4,7 @@ Every reader returns an ``(H, W, C)`` array (float32 for real data, complex64 fo
 a ``meta`` dict with at least ``dtype`` (the on-disk dtype) and ``ori_shape``. Nothing is cast to
 uint8 and nothing is normalised: that is the job of the pipeline's transforms.
 """
+import io
 import os
 import os.path as osp
 import struct
@@ -33,9 +34,9 @@ def _as_hwc(array, path):
     return array
 
 
-def _read_npy(path):
+def _read_npy(path, data):
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(io.BytesIO(data) if data is not None else path, allow_pickle=False)
     except ValueError as err:  # object arrays, truncated headers
         raise SARFileError(path, f'not a plain numeric .npy array ({err})') from err
     except EOFError as err:
@@ -45,25 +46,27 @@ def _read_npy(path):
     return array
 
 
-def _is_single_sample_tiff(path):
+def _is_single_sample_tiff(path, data=None):
     """Whether a classic TIFF holds one page of one sample per pixel.
 
-    Reads only the header and the first IFD (tens of microseconds). Only such files may go to
-    OpenCV's decoder, which is several times faster than tifffile on small chips but reads just
-    the first page and reorders multi-sample data.
+    Reads only the header and the first IFD (from ``data``, the file's bytes, when given).
+    Only such files may go to OpenCV's decoder, which is several times faster than tifffile on
+    small chips but reads just the first page and reorders multi-sample data.
     """
-    with open(path, 'rb') as f:
-        head = f.read(8)
-        order = {b'II': '<', b'MM': '>'}.get(head[:2])
-        if order is None or len(head) < 8 or struct.unpack(order + 'H', head[2:4])[0] != 42:
-            return False  # not a classic TIFF (e.g. BigTIFF): let tifffile handle it
-        f.seek(struct.unpack(order + 'I', head[4:8])[0])
-        count_bytes = f.read(2)
-        if len(count_bytes) < 2:
-            return False
-        count = struct.unpack(order + 'H', count_bytes)[0]
-        entries = f.read(12 * count)
-        next_ifd = f.read(4)
+    if data is None:
+        with open(path, 'rb') as f:
+            data = f.read()
+    head = data[:8]
+    order = {b'II': '<', b'MM': '>'}.get(head[:2])
+    if order is None or len(head) < 8 or struct.unpack(order + 'H', head[2:4])[0] != 42:
+        return False  # not a classic TIFF (e.g. BigTIFF): let tifffile handle it
+    offset = struct.unpack(order + 'I', head[4:8])[0]
+    count_bytes = data[offset:offset + 2]
+    if len(count_bytes) < 2:
+        return False
+    count = struct.unpack(order + 'H', count_bytes)[0]
+    entries = data[offset + 2:offset + 2 + 12 * count]
+    next_ifd = data[offset + 2 + 12 * count:offset + 6 + 12 * count]
     if len(entries) < 12 * count or len(next_ifd) < 4:
         return False
     samples = 1
@@ -74,15 +77,21 @@ def _is_single_sample_tiff(path):
     return samples == 1 and struct.unpack(order + 'I', next_ifd)[0] == 0
 
 
-def _read_tiff(path):
+def _decode_with_opencv(path, data):
+    import cv2
+    if data is not None:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return cv2.imread(path, cv2.IMREAD_UNCHANGED)
+
+
+def _read_tiff(path, data):
     import tifffile
-    if _is_single_sample_tiff(path):
-        import cv2
-        array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if data is not None and _is_single_sample_tiff(path, data):
+        array = _decode_with_opencv(path, data)
         if array is not None and array.ndim == 2:
             return array
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
             first = tif.series[0]
             if len(first.shape) == 2 and len(tif.series) > 1 and all(
                     s.shape == first.shape and s.dtype == first.dtype for s in tif.series):
@@ -101,9 +110,8 @@ def _read_tiff(path):
     return array
 
 
-def _read_raster(path):
-    import cv2
-    array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+def _read_raster(path, data):
+    array = _decode_with_opencv(path, data)
     if array is None:
         raise SARFileError(path, 'cannot decode image (corrupt or truncated file)')
     if array.ndim == 3 and array.shape[2] in (3, 4):
@@ -112,6 +120,9 @@ def _read_raster(path):
         array = array[..., ::-1] if array.shape[2] == 3 else array[..., [2, 1, 0, 3]]
     return np.ascontiguousarray(array)
 
+
+# Files up to this size are read into memory once and decoded from there.
+_READ_WHOLE_BELOW = 64 << 20
 
 _READERS = {
     '.npy': _read_npy,
@@ -148,15 +159,22 @@ def read_sar(path):
         SARFileError: unknown extension, corrupt/truncated file, zero-size or non-raster data.
     """
     path = os.fspath(path)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{path}: SAR image file not found') from None
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: SAR image file not found')
-    if osp.getsize(path) == 0:
+        raise FileNotFoundError(f'{path}: SAR image file not found (not a regular file)')
+    if size == 0:
         raise SARFileError(path, 'empty file')
+    # Read small files once and decode from memory; very large scenes stay on disk for their
+    # readers (data=None), so that memory is not doubled.
     with open(path, 'rb') as f:
-        head = f.read(len(PHOENIX_MAGIC))
+        data = f.read() if size <= _READ_WHOLE_BELOW else None
+        head = data[:len(PHOENIX_MAGIC)] if data is not None else f.read(len(PHOENIX_MAGIC))
     header = None
     if is_mstar_raw(head):
-        raw, header = read_mstar_raw(path)
+        raw, header = read_mstar_raw(path, data)
     else:
         ext = osp.splitext(path)[1].lower()
         reader = _READERS.get(ext)
@@ -164,7 +182,7 @@ def read_sar(path):
             raise SARFileError(
                 path, f'unknown SAR file format {ext!r}; supported: '
                 f'{", ".join(supported_extensions())} and MSTAR Phoenix raw files')
-        raw = reader(path)
+        raw = reader(path, data)
     raw = _as_hwc(raw, path)
     on_disk = raw.dtype
     if np.iscomplexobj(raw):

@@ -88,3 +88,22 @@ def test_multipage_and_complex_tiff_are_not_truncated(tmp_path):
     array, _ = read_sar(tmp_path / 'z.tif')
     assert array.dtype == np.complex64
     np.testing.assert_array_equal(array[..., 0], z)
+
+
+def test_large_files_are_read_from_disk_identically(tmp_path, monkeypatch):
+    """Files above the in-memory limit go to the path-based readers with the same result."""
+    import cv2
+    import tifffile
+    from sar_mm.fileio import readers, write_mstar_raw
+    data = (np.random.default_rng(5).random((6, 4)) * 1000).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / 'a.png'), data)
+    tifffile.imwrite(tmp_path / 'a.tif', data)
+    tifffile.imwrite(tmp_path / 'b.tif', np.stack([data, data + 1]), photometric='minisblack',
+                     planarconfig='separate')
+    np.save(tmp_path / 'a.npy', data)
+    write_mstar_raw(tmp_path / 'a.015', data.astype(np.float32), data.astype(np.float32) / 999)
+    names = ['a.png', 'a.tif', 'b.tif', 'a.npy', 'a.015']
+    in_memory = [read_sar(tmp_path / n)[0] for n in names]
+    monkeypatch.setattr(readers, '_READ_WHOLE_BELOW', 0)
+    for name, expected in zip(names, in_memory):
+        np.testing.assert_array_equal(read_sar(tmp_path / name)[0], expected, err_msg=name)

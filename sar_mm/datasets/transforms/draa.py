@@ -122,46 +122,61 @@ class DRAAToneMapping(BaseTransform):
         self.test_mode = bool(test_mode)
 
     def _normalise(self, channel):
-        """x in [0, 1] from one (H, W) float32 channel; always a new array."""
+        """``(x, min x)``: x in [0, 1] from one (H, W) float32 channel, always a new array."""
         if self.normalize == 'none':
-            return np.clip(channel, 0.0, 1.0)
-        if self.normalize == 'max':
+            x = np.clip(channel, 0.0, 1.0)
+            return x, float(x.min())
+        channel_min, high = float(channel.min()), float(channel.max())
+        if self.normalize == 'max':  # negative values are not amplitudes: set to 0
             x = np.maximum(channel, 0.0)
-            low, high = 0.0, float(x.max())
+            low, high, x_min = 0.0, max(high, 0.0), max(channel_min, 0.0)
         else:
             x = channel.copy()
-            low, high = float(x.min()), float(x.max())
+            low = x_min = channel_min
         span = high - low  # float64: no overflow for any finite float32 pair
         if not span > 0:
             x.fill(0.0)
-            return x
-        x *= np.float32(1.0 / span)
+            return x, 0.0
         if low:
-            x -= np.float32(low / span)
-        return np.clip(x, 0.0, 1.0, out=x)
+            x -= np.float32(low)
+            x_min -= low
+        if np.isfinite(np.float32(span)):
+            # v / span <= 1 exactly for v <= span (IEEE division is correctly rounded): no clip
+            x /= np.float32(span)
+        else:  # span beyond float32: scale by its (representable) inverse, then clip
+            x *= np.float32(1.0 / span)
+            np.clip(x, 0.0, 1.0, out=x)
+        return x, min(x_min / span, 1.0)
 
     def tone_map(self, img, brightness):
         """The operator for a given brightness b on an (H, W, C) image; returns float32.
 
-        Computed per channel in float32, in place: (b*a)^m as exp(m * log(b*a)), where
-        b*a >= b*(1 - l)*u > 0, so the log is always finite.
+        Computed per channel in float32 and in place (about nine passes over the pixels):
+        b*a >= b*(1 - l)*u > 0, so (b*a)^m is finite or overflows to +Inf (y = 0); it can only
+        underflow to 0 when even its smallest value does, which is checked once per channel.
         """
         img = _finite_float32(img)
-        out = np.empty(img.shape, np.float32)
+        channels = img.shape[2]
+        out = None if channels == 1 else np.empty(img.shape, np.float32)
         u, lam = self.mean, self.light_adaptation
-        for c in range(img.shape[2]):
-            x = self._normalise(img[:, :, c])
-            gap = max(1.0 - float(x.min()), _MIN_GAP)
-            exponent = 0.3 + 0.7 * ((1.0 - u) / gap) ** 1.4
+        for c in range(channels):
+            x, x_min = self._normalise(img[:, :, c])
+            gap = max(1.0 - x_min, _MIN_GAP)
+            exponent = np.float32(0.3 + 0.7 * ((1.0 - u) / gap) ** 1.4)
+            base_min = np.float32(brightness * (1.0 - lam) * u)  # b*a at x = 0
             sigma = x * np.float32(brightness * lam)
-            sigma += np.float32(brightness * (1.0 - lam) * u)  # b*a
-            np.log(sigma, out=sigma)
-            sigma *= np.float32(exponent)
+            sigma += base_min  # b*a
             with np.errstate(over='ignore', under='ignore'):
-                np.exp(sigma, out=sigma)  # (b*a)^m: may be +Inf or 0, both handled below
-            sigma += x  # x + (b*a)^m
-            y = np.zeros_like(x)
-            np.divide(x, sigma, out=y, where=sigma > 0)
+                np.power(sigma, exponent, out=sigma)  # (b*a)^m
+                may_vanish = np.power(base_min, exponent) == 0
+            sigma += x
+            if may_vanish:  # 0 / 0 where x = 0 and (b*a)^m underflowed: y = 0 there
+                y = np.zeros_like(x)
+                np.divide(x, sigma, out=y, where=sigma > 0)
+            else:
+                y = np.divide(x, sigma, out=sigma)
+            if out is None:
+                return y[:, :, None]
             out[:, :, c] = y
         return out
 
@@ -236,14 +251,15 @@ class DRAAPercentileTruncation(BaseTransform):
     def truncate(self, img, truncation):
         """Clip an (H, W, C) image to its per-channel percentiles and stretch; returns float32."""
         img = _finite_float32(img)
-        out = np.empty(img.shape, np.float32)
+        channels = img.shape[2]
+        out = None if channels == 1 else np.empty(img.shape, np.float32)
         out_lo, out_hi = self.out_range
-        for c in range(img.shape[2]):
+        levels = [truncation, 100.0 - truncation]
+        for c in range(channels):
             channel = img[:, :, c]
             sample = channel.ravel()
             if self.max_samples is not None and sample.size > self.max_samples:
                 sample = sample[::-(-sample.size // self.max_samples)]  # fixed stride
-            levels = [truncation, 100.0 - truncation]
             p_lo, p_hi = _percentiles(sample, levels)  # interpolated in float64
             # span from the float32 endpoints themselves, so p_lo -> 0 and p_hi -> 1 exactly
             lo32 = np.float32(max(p_lo, -_F32_MAX))
@@ -251,19 +267,21 @@ class DRAAPercentileTruncation(BaseTransform):
             with np.errstate(over='ignore'):
                 span = hi32 - lo32
             if not span > 0:
-                out[:, :, c] = out_lo
-                continue
-            y = np.clip(channel, lo32, hi32)
-            if np.isfinite(span):
+                y = np.full(channel.shape, out_lo, np.float32)
+            elif np.isfinite(span):
+                y = np.clip(channel, lo32, hi32)
                 y -= lo32
-                y /= span
+                y /= span  # in [0, 1] exactly: v - lo <= hi - lo for v <= hi
             else:  # endpoints further apart than float32 can represent
-                y = ((y.astype(np.float64) - float(lo32)) / (float(hi32) - float(lo32))).astype(
-                    np.float32)
-            if (out_lo, out_hi) != (0.0, 1.0):
+                y = np.clip(channel, lo32, hi32).astype(np.float64)
+                y = ((y - float(lo32)) / (float(hi32) - float(lo32))).astype(np.float32)
+            if span > 0 and (out_lo, out_hi) != (0.0, 1.0):
                 y *= np.float32(out_hi - out_lo)
                 y += np.float32(out_lo)
-            out[:, :, c] = np.clip(y, out_lo, out_hi, out=y)
+                np.clip(y, out_lo, out_hi, out=y)
+            if out is None:
+                return y[:, :, None]
+            out[:, :, c] = y
         return out
 
     def transform(self, results):
