@@ -124,3 +124,23 @@ def test_dist_train_two_cpu_processes(two_iteration_runs, synthetic_root, tmp_pa
     assert not any(k.startswith('module.') for k in dist_ckpt['state_dict'])
     assert isinstance(dist_ckpt['optimizer'], dict) and torch.is_tensor(
         next(iter(dist_ckpt['state_dict'].values())))
+
+
+def test_dist_test_two_cpu_processes(two_iteration_runs, tmp_path):
+    """tools/dist_test.sh evaluates with 2 processes and reports the single-process metrics."""
+    import sys
+    run = two_iteration_runs['mmpretrain']
+    ckpt = osp.join(run['work_dir'], 'iter_2.pth')
+    single_dir, dist_dir = tmp_path / 'single', tmp_path / 'dist'
+    run_tool(['tools/test.py', run['config'], ckpt, '--work-dir', str(single_dir)])
+    proc = run_tool(['bash', osp.join(ROOT, 'tools/dist_test.sh'), run['config'], ckpt, '2',
+                     '--work-dir', str(dist_dir)],
+                    env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
+    assert 'GPU number: 2' in proc.stdout + proc.stderr
+    with open(single_dir / 'test_metrics.json') as f:
+        single = json.load(f)
+    with open(dist_dir / 'test_metrics.json') as f:
+        dist = json.load(f)
+    assert dist.keys() == single.keys()
+    for key, value in single.items():
+        assert dist[key] == pytest.approx(value, abs=1e-6), key
