@@ -7,6 +7,6 @@ loader used by ``load_from`` and ``--resume``.
 from .version import __version__
 
 from . import fileio  # noqa: E402,F401  (no registry)
-from . import datasets, engine  # noqa: E402,F401  (register on import)
+from . import datasets, engine, models  # noqa: E402,F401  (register on import)
 
 __all__ = ['__version__']
