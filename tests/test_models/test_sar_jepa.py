@@ -11,7 +11,6 @@ from mmpretrain.models.utils import build_2d_sincos_position_embedding
 from mmpretrain.registry import MODELS
 
 import sar_mm  # noqa: F401
-import sar_mm.models.selfsup  # noqa: F401  (registers SARJEPA until sar_mm imports sar_mm.models)
 from sar_mm.models.selfsup import (SARJEPA, local_window_masking, num_masked_per_window,
                                    sample_window_masks, sample_window_positions,
                                    window_patch_indices)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-import sar_mm.models  # noqa: F401  (registers the generators)
+import sar_mm  # noqa: F401  (registers the generators)
 from sar_mm.models.target_generators import (HOGTarget, LowPassTarget, PixelTarget,
                                              SARGradientTarget, SARHOGTarget)
 

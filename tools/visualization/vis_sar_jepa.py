@@ -73,9 +73,7 @@ def main(argv=None):
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner import load_checkpoint
 
-    import sar_mm  # noqa: F401
-    import sar_mm.models  # noqa: F401  (target generators)
-    import sar_mm.models.selfsup  # noqa: F401  (SARJEPA)
+    import sar_mm  # noqa: F401  (registers SARJEPA and the target generators)
     from sar_mm.visualization import sar_to_display
 
     cfg = Config.fromfile(args.config)
