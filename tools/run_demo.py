@@ -4,10 +4,12 @@
                              [--preset demo|tiny] [--seed 0]
 
 Stages, each a plain ``tools/train.py`` / ``tools/test.py`` run of a config in ``configs/``:
-  1. self-supervised pretraining (SimCLR, 1-channel ResNet-18) on unlabelled SAR chips;
-  2. few-shot (10 per class) vehicle recognition, from random init and from the stage-1 backbone,
-     evaluated on the held-out chips;
-  3. FCOS ship detection initialised from the stage-1 backbone, evaluated with the COCO metric.
+  1. self-supervised pretraining: SAR-JEPA (small setting: a 6-block ViT, 8-px patches, 64 px)
+     on unlabelled SAR chips;
+  2. few-shot (10 per class) vehicle recognition with that ViT, from random init and from the
+     stage-1 backbone, evaluated on the held-out chips;
+  3. FCOS ship detection with the stage-1 ViT through a simple feature pyramid, evaluated with
+     the COCO metric.
 Data: synthetic speckled SAR generated from ``--seed`` into ``--data-root`` (skipped when that
 folder already holds the same preset and seed). Results: ``<work-dir>/summary.md`` and ``.json``.
 """
@@ -21,12 +23,12 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
-    pretrain='configs/simclr/simclr_resnet18-1ch_1xb32-8e_synthetic-sar.py',
-    fewshot_scratch='configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py',
+    pretrain='configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px.py',
+    fewshot_scratch='configs/fewshot/vit-tiny-p8-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py',
     fewshot_pretrained='configs/fewshot/'
-    'resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot_simclr-pretrained.py',
+    'vit-tiny-p8-1ch_1xb16-30e_synthetic-sar-vehicles-10shot_sar-jepa-pretrained.py',
     fcos_pretrained='configs/fcos/'
-    'fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships_simclr-pretrained.py',
+    'fcos_vit-tiny-p8-sar-jepa_sfp_gn-head_1xb4-12e_synthetic-sar-ships.py',
 )
 
 
@@ -151,10 +153,10 @@ def main(argv=None):
     ships += [f'{e}.ann_file={root}/ships/annotations/val.json'
               for e in ('val_evaluator', 'test_evaluator')]
 
-    stage_dir = osp.join(args.work_dir, '1_pretrain_simclr')
+    stage_dir = osp.join(args.work_dir, '1_pretrain_sar_jepa')
     run([sys.executable, 'tools/train.py', CONFIGS['pretrain'], '--work-dir', stage_dir,
          '--cfg-options', f'randomness.seed={args.seed}'] + unlabeled + list(args.cfg_options),
-        osp.join(args.work_dir, '1_pretrain_simclr_train.log'))
+        osp.join(args.work_dir, '1_pretrain_sar_jepa_train.log'))
     backbone = last_checkpoint(stage_dir)
     init = [f'model.backbone.init_cfg.checkpoint={backbone}']
 
@@ -162,12 +164,12 @@ def main(argv=None):
     _, results['fewshot_scratch'] = train_and_test('2a_fewshot_random_init',
                                                    CONFIGS['fewshot_scratch'], args, vehicles)
     _, results['fewshot_pretrained'] = train_and_test(
-        '2b_fewshot_simclr_init', CONFIGS['fewshot_pretrained'], args, vehicles + init)
-    _, results['fcos_pretrained'] = train_and_test('3_fcos_simclr_init',
+        '2b_fewshot_sar_jepa_init', CONFIGS['fewshot_pretrained'], args, vehicles + init)
+    _, results['fcos_pretrained'] = train_and_test('3_fcos_sar_jepa_init',
                                                    CONFIGS['fcos_pretrained'], args,
                                                    ships + init)
     figure = osp.join(args.work_dir, 'demo_results.png')
-    write_figure(root, osp.join(args.work_dir, '3_fcos_simclr_init', 'preds.pkl'), figure)
+    write_figure(root, osp.join(args.work_dir, '3_fcos_sar_jepa_init', 'preds.pkl'), figure)
     minutes = (time.time() - start) / 60
     acc_s = results['fewshot_scratch']['accuracy/top1']
     acc_p = results['fewshot_pretrained']['accuracy/top1']
@@ -178,12 +180,12 @@ def main(argv=None):
         f'Synthetic SAR data in `{args.data_root}` (preset {args.preset}, seed {args.seed}); '
         f'{minutes:.1f} min on this machine.', '',
         '| stage | config | metric | value |', '| --- | --- | --- | --- |',
-        f'| 1. SimCLR pretraining | `{CONFIGS["pretrain"]}` | checkpoint | `{backbone}` |',
+        f'| 1. SAR-JEPA pretraining | `{CONFIGS["pretrain"]}` | checkpoint | `{backbone}` |',
         f'| 2a. 10-shot recognition, random init | `{CONFIGS["fewshot_scratch"]}` | '
         f'top-1 (%) | {acc_s:.2f} |',
-        f'| 2b. 10-shot recognition, SimCLR init | `{CONFIGS["fewshot_pretrained"]}` | '
+        f'| 2b. 10-shot recognition, SAR-JEPA init | `{CONFIGS["fewshot_pretrained"]}` | '
         f'top-1 (%) | {acc_p:.2f} |',
-        f'| 3. FCOS ship detection, SimCLR init | `{CONFIGS["fcos_pretrained"]}` | '
+        f'| 3. FCOS ship detection, SAR-JEPA init | `{CONFIGS["fcos_pretrained"]}` | '
         f'COCO bbox mAP / mAP50 | {results["fcos_pretrained"]["coco/bbox_mAP"]:.3f} / '
         f'{results["fcos_pretrained"]["coco/bbox_mAP_50"]:.3f} |',
         '', f'Picture: `{figure}`',

@@ -18,8 +18,8 @@ def test_run_demo_tiny(tmp_path):
     assert osp.isfile(summary['pretrained_backbone'])
     assert 'results:' in proc.stdout and osp.isfile(work_dir / 'summary.md')
     assert osp.getsize(work_dir / 'demo_results.png') > 10000
-    # the classifier and the detector really started from the SimCLR backbone, every key matching
-    for stage in ('2b_fewshot_simclr_init', '3_fcos_simclr_init'):
+    # the classifier and detector really started from the SAR-JEPA backbone, all keys matching
+    for stage in ('2b_fewshot_sar_jepa_init', '3_fcos_sar_jepa_init'):
         log = (work_dir / f'{stage}_train.log').read_text()
         assert f'from path: {summary["pretrained_backbone"]}' in log
         assert 'do not match exactly' not in log
