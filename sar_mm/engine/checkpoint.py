@@ -94,9 +94,11 @@ def load_checkpoint_file(filename, map_location=None):
             'with plain tensors.') from err
 
 
-def _load_from_local(filename, map_location):
+def load_from_local(filename, map_location):
+    """mmengine's local-file scheme, safely: :func:`load_checkpoint_file` under the name
+    mmengine's log uses ("Loads checkpoint by local backend", from the name's tail)."""
     return load_checkpoint_file(filename, map_location)
 
 
 # Replace mmengine's local-file scheme (prefix '') for every load_checkpoint / resume / load_from.
-CheckpointLoader.register_scheme(prefixes='', force=True)(_load_from_local)
+CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)

@@ -7,6 +7,7 @@ uint8 and nothing is normalised: that is the job of the pipeline's transforms.
 import io
 import os
 import os.path as osp
+import stat
 import struct
 
 import numpy as np
@@ -160,11 +161,12 @@ def read_sar(path):
     """
     path = os.fspath(path)
     try:
-        size = os.stat(path).st_size
+        info = os.stat(path)
     except FileNotFoundError:
         raise FileNotFoundError(f'{path}: SAR image file not found') from None
-    if not osp.isfile(path):
+    if not stat.S_ISREG(info.st_mode):
         raise FileNotFoundError(f'{path}: SAR image file not found (not a regular file)')
+    size = info.st_size
     if size == 0:
         raise SARFileError(path, 'empty file')
     # Read small files once and decode from memory; very large scenes stay on disk for their

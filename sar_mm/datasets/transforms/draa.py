@@ -15,22 +15,11 @@ from mmcv.transforms import BaseTransform
 
 from sar_mm.registry import TRANSFORMS
 
-from .speckle import _F32_MAX, _check_range
+from .speckle import _F32_MAX, _check_range, _finite_float32
 
 # 1 - min(x) is clamped to this value, so constant channels give a finite exponent m.
 _MIN_GAP = 1e-6
 _NORMALIZE = ('max', 'minmax', 'none')
-
-
-def _finite_float32(img):
-    """``img`` as float32 (finite values beyond float32 clipped to its range) with NaN and +-Inf
-    pixels set to 0; a copy is made only when something has to change."""
-    img = np.asarray(img)
-    if img.dtype != np.float32:
-        img = np.clip(img, -_F32_MAX, _F32_MAX).astype(np.float32)
-    if not np.isfinite(img).all():
-        img = np.nan_to_num(img, nan=0.0, posinf=0.0, neginf=0.0)
-    return img
 
 
 def _percentiles(values, levels):
@@ -48,6 +37,18 @@ def _percentiles(values, levels):
         i = int(pos)
         lo, hi = float(ordered[i]), float(ordered[min(i + 1, n - 1)])
         out.append(lo + (pos - i) * (hi - lo))
+    return out
+
+
+def _map_channels(img, channel_fn):
+    """Apply ``channel_fn`` ((H, W) float32 -> (H, W) float32) to every channel of an (H, W, C)
+    image made finite float32; a single channel is returned without a copy into a new buffer."""
+    img = _finite_float32(img)
+    if img.shape[2] == 1:
+        return channel_fn(img[:, :, 0])[:, :, None]
+    out = np.empty(img.shape, np.float32)
+    for c in range(img.shape[2]):
+        out[:, :, c] = channel_fn(img[:, :, c])
     return out
 
 
@@ -155,30 +156,25 @@ class DRAAToneMapping(BaseTransform):
         b*a >= b*(1 - l)*u > 0, so (b*a)^m is finite or overflows to +Inf (y = 0); it can only
         underflow to 0 when even its smallest value does, which is checked once per channel.
         """
-        img = _finite_float32(img)
-        channels = img.shape[2]
-        out = None if channels == 1 else np.empty(img.shape, np.float32)
+        return _map_channels(img, lambda channel: self._tone_map_channel(channel, brightness))
+
+    def _tone_map_channel(self, channel, brightness):
         u, lam = self.mean, self.light_adaptation
-        for c in range(channels):
-            x, x_min = self._normalise(img[:, :, c])
-            gap = max(1.0 - x_min, _MIN_GAP)
-            exponent = np.float32(0.3 + 0.7 * ((1.0 - u) / gap) ** 1.4)
-            base_min = np.float32(brightness * (1.0 - lam) * u)  # b*a at x = 0
-            sigma = x * np.float32(brightness * lam)
-            sigma += base_min  # b*a
-            with np.errstate(over='ignore', under='ignore'):
-                np.power(sigma, exponent, out=sigma)  # (b*a)^m
-                may_vanish = np.power(base_min, exponent) == 0
-            sigma += x
-            if may_vanish:  # 0 / 0 where x = 0 and (b*a)^m underflowed: y = 0 there
-                y = np.zeros_like(x)
-                np.divide(x, sigma, out=y, where=sigma > 0)
-            else:
-                y = np.divide(x, sigma, out=sigma)
-            if out is None:
-                return y[:, :, None]
-            out[:, :, c] = y
-        return out
+        x, x_min = self._normalise(channel)
+        gap = max(1.0 - x_min, _MIN_GAP)
+        exponent = np.float32(0.3 + 0.7 * ((1.0 - u) / gap) ** 1.4)
+        base_min = np.float32(brightness * (1.0 - lam) * u)  # b*a at x = 0
+        sigma = x * np.float32(brightness * lam)
+        sigma += base_min  # b*a
+        with np.errstate(over='ignore', under='ignore'):
+            np.power(sigma, exponent, out=sigma)  # (b*a)^m
+            may_vanish = np.power(base_min, exponent) == 0
+        sigma += x
+        if may_vanish:  # 0 / 0 where x = 0 and (b*a)^m underflowed: y = 0 there
+            y = np.zeros_like(x)
+            np.divide(x, sigma, out=y, where=sigma > 0)
+            return y
+        return np.divide(x, sigma, out=sigma)
 
     def transform(self, results):
         low, high = self.brightness_range
@@ -250,39 +246,34 @@ class DRAAPercentileTruncation(BaseTransform):
 
     def truncate(self, img, truncation):
         """Clip an (H, W, C) image to its per-channel percentiles and stretch; returns float32."""
-        img = _finite_float32(img)
-        channels = img.shape[2]
-        out = None if channels == 1 else np.empty(img.shape, np.float32)
+        return _map_channels(img, lambda channel: self._truncate_channel(channel, truncation))
+
+    def _truncate_channel(self, channel, truncation):
         out_lo, out_hi = self.out_range
-        levels = [truncation, 100.0 - truncation]
-        for c in range(channels):
-            channel = img[:, :, c]
-            sample = channel.ravel()
-            if self.max_samples is not None and sample.size > self.max_samples:
-                sample = sample[::-(-sample.size // self.max_samples)]  # fixed stride
-            p_lo, p_hi = _percentiles(sample, levels)  # interpolated in float64
-            # span from the float32 endpoints themselves, so p_lo -> 0 and p_hi -> 1 exactly
-            lo32 = np.float32(max(p_lo, -_F32_MAX))
-            hi32 = np.float32(min(p_hi, _F32_MAX))
-            with np.errstate(over='ignore'):
-                span = hi32 - lo32
-            if not span > 0:
-                y = np.full(channel.shape, out_lo, np.float32)
-            elif np.isfinite(span):
-                y = np.clip(channel, lo32, hi32)
-                y -= lo32
-                y /= span  # in [0, 1] exactly: v - lo <= hi - lo for v <= hi
-            else:  # endpoints further apart than float32 can represent
-                y = np.clip(channel, lo32, hi32).astype(np.float64)
-                y = ((y - float(lo32)) / (float(hi32) - float(lo32))).astype(np.float32)
-            if span > 0 and (out_lo, out_hi) != (0.0, 1.0):
-                y *= np.float32(out_hi - out_lo)
-                y += np.float32(out_lo)
-                np.clip(y, out_lo, out_hi, out=y)
-            if out is None:
-                return y[:, :, None]
-            out[:, :, c] = y
-        return out
+        sample = channel.ravel()
+        if self.max_samples is not None and sample.size > self.max_samples:
+            sample = sample[::-(-sample.size // self.max_samples)]  # fixed stride
+        # interpolated in float64
+        p_lo, p_hi = _percentiles(sample, [truncation, 100.0 - truncation])
+        # span from the float32 endpoints themselves, so p_lo -> 0 and p_hi -> 1 exactly
+        lo32 = np.float32(max(p_lo, -_F32_MAX))
+        hi32 = np.float32(min(p_hi, _F32_MAX))
+        with np.errstate(over='ignore'):
+            span = hi32 - lo32
+        if not span > 0:
+            return np.full(channel.shape, out_lo, np.float32)
+        if np.isfinite(span):
+            y = np.clip(channel, lo32, hi32)
+            y -= lo32
+            y /= span  # in [0, 1] exactly: v - lo <= hi - lo for v <= hi
+        else:  # endpoints further apart than float32 can represent
+            y = np.clip(channel, lo32, hi32).astype(np.float64)
+            y = ((y - float(lo32)) / (float(hi32) - float(lo32))).astype(np.float32)
+        if (out_lo, out_hi) != (0.0, 1.0):
+            y *= np.float32(out_hi - out_lo)
+            y += np.float32(out_lo)
+            np.clip(y, out_lo, out_hi, out=y)
+        return y
 
     def transform(self, results):
         if self.test_mode:

@@ -23,6 +23,17 @@ def _finite_float64(img):
     return np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _finite_float32(img):
+    """``img`` as float32 (finite values beyond float32 clipped to its range) with NaN and +-Inf
+    pixels set to 0; a copy is made only when something has to change."""
+    img = np.asarray(img)
+    if img.dtype != np.float32:
+        img = np.clip(img, -_F32_MAX, _F32_MAX).astype(np.float32)
+    if not np.isfinite(img).all():
+        img = np.nan_to_num(img, nan=0.0, posinf=0.0, neginf=0.0)
+    return img
+
+
 def _to_float32(array):
     """Cast to float32, clipping to its finite range so that nothing overflows to Inf."""
     return np.clip(array, -_F32_MAX, _F32_MAX).astype(np.float32)
