@@ -15,8 +15,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.dist import is_main_process  # noqa: E402
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, build_runner, load_config,  # noqa: E402
-                           parse_runner_args)
+from sar_mm.engine import (add_runner_args, build_runner, finish_distributed,  # noqa: E402
+                           load_config, parse_runner_args)
 
 
 def parse_args(argv=None):
@@ -50,6 +50,7 @@ def main(argv=None):
         with open(out, 'w') as f:
             json.dump(metrics, f, indent=2)
         print(f'sar_mm test metrics ({out}): {json.dumps(metrics)}')
+    finish_distributed()
 
 
 if __name__ == '__main__':

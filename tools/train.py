@@ -13,7 +13,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # importing sar_mm registers its modules and the safe checkpoint loader
 from sar_mm.engine import (add_runner_args, build_runner, enable_amp,  # noqa: E402
-                           enable_auto_scale_lr, load_config, parse_runner_args, set_resume)
+                           enable_auto_scale_lr, finish_distributed, load_config,
+                           parse_runner_args, set_resume)
 
 
 def parse_args(argv=None):
@@ -44,6 +45,7 @@ def main(argv=None):
     set_resume(cfg, args.resume)
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@ from .checkpoint import (UnsafeCheckpointError, allowed_checkpoint_globals, load
 from .checkpoint_adapters import (CheckpointMismatchError, adapt_input_channels,
                                   adapt_state_dict_to_model, convert_backbone_checkpoint,
                                   extract_backbone, interpolate_pos_embed)
-from .distributed import prepare_cpu_distributed
+from .distributed import finish_distributed, prepare_cpu_distributed
 from .optim_wrappers import CPUAutocastOptimWrapper
 from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
                            load_config, parse_runner_args, set_resume)
@@ -12,7 +12,8 @@ __all__ = [
     'UnsafeCheckpointError', 'allowed_checkpoint_globals', 'load_checkpoint_file',
     'CheckpointMismatchError', 'adapt_input_channels', 'adapt_state_dict_to_model',
     'convert_backbone_checkpoint', 'extract_backbone', 'interpolate_pos_embed',
-    'prepare_cpu_distributed', 'CPUAutocastOptimWrapper', 'add_runner_args', 'parse_runner_args',
+    'finish_distributed', 'prepare_cpu_distributed', 'CPUAutocastOptimWrapper',
+    'add_runner_args', 'parse_runner_args',
     'build_runner', 'enable_amp',
     'enable_auto_scale_lr', 'load_config', 'set_resume'
 ]

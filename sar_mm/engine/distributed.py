@@ -58,3 +58,15 @@ def prepare_cpu_distributed(cfg, launcher):
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def finish_distributed():
+    """Wait for every rank, then destroy the process group (a no-op outside distributed runs).
+
+    Exiting with a live gloo group lets rank 0 tear its threads down while another rank is still
+    talking to it ("terminate called without an active exception", SIGABRT), so a finished
+    ``dist_train.sh`` / ``dist_test.sh`` run could be reported as failed.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
