@@ -8,5 +8,6 @@ from .version import __version__
 
 from . import fileio  # noqa: E402,F401  (no registry)
 from . import datasets, engine, models  # noqa: E402,F401  (register on import)
+from . import evaluation  # noqa: E402,F401  (register on import)
 
 __all__ = ['__version__']

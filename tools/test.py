@@ -1,9 +1,12 @@
 """Evaluate a checkpoint with an mmpretrain, mmdet or mmseg config (sar_mm modules registered).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
+                         [--show-dir DIR [--show-score-thr 0.3]]
                          [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
-Prints the metrics and writes them to ``<work_dir>/test_metrics.json``.
+Prints the metrics and writes them to ``<work_dir>/test_metrics.json``. ``--show-dir`` (mmdet and
+mmseg configs) draws ground truth and predictions on every test image, read as SAR and shown in
+dB with a percentile stretch, into ``DIR/<image name>.png``.
 """
 import argparse
 import json
@@ -17,6 +20,7 @@ from mmengine.dist import is_main_process  # noqa: E402
 # importing sar_mm registers its modules and the safe checkpoint loader
 from sar_mm.engine import (add_runner_args, build_runner, finish_distributed,  # noqa: E402
                            load_config, parse_runner_args)
+from sar_mm.engine.hooks import enable_show_dir  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -24,6 +28,10 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file (.pkl)')
+    parser.add_argument('--show-dir', help='draw ground truth and predictions on the SAR images '
+                        'and save them here as PNG (mmdet and mmseg configs)')
+    parser.add_argument('--show-score-thr', type=float, default=0.3,
+                        help='detections scoring below this are not drawn (default 0.3)')
     args = parse_runner_args(add_runner_args(parser), argv)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out must be a .pkl/.pickle file, got {args.out}')
@@ -42,6 +50,8 @@ def main(argv=None):
         evaluator = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluator) if isinstance(evaluator, (list, tuple)) else
                               [evaluator]) + [dump]
+    if args.show_dir is not None:
+        enable_show_dir(cfg, args.show_dir, args.show_score_thr)
     runner = build_runner(cfg)
     metrics = runner.test()
     if is_main_process():

@@ -3,18 +3,16 @@
 # feature pyramid (strides 8, 16, 32 from the stride-8 ViT map, plus 64 and 128 by pooling).
 # The position embeddings are interpolated from the 8x8 pretraining grid to 32x32 on loading.
 # Point `checkpoint` at your SAR-JEPA run: --cfg-options model.backbone.init_cfg.checkpoint=...
-_base_ = ['./fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py']
+_base_ = [
+    './fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py',
+    '../_base_/models/vit_tiny_p8_1ch.py',
+]
 
 model = dict(
     backbone=dict(
+        _base_.vit_tiny_p8_1ch,
         _delete_=True,
-        type='mmpretrain.VisionTransformer',
-        arch=dict(embed_dims=192, num_layers=6, num_heads=3, feedforward_channels=768),
         img_size=256,
-        patch_size=8,
-        in_channels=1,
-        norm_cfg=dict(type='LN', eps=1e-6),
-        final_norm=True,
         out_type='featmap',
         init_cfg=dict(
             type='Pretrained', prefix='backbone.',

@@ -5,18 +5,11 @@ _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/datasets/synthetic_sar_vehicles_fewshot.py',
     '../_base_/schedules/sgd_cosine_epoch.py',
+    '../_base_/models/vit_tiny_p8_1ch.py',
 ]
 model = dict(
     type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(embed_dims=192, num_layers=6, num_heads=3, feedforward_channels=768),
-        img_size=64,
-        patch_size=8,
-        in_channels=1,
-        norm_cfg=dict(type='LN', eps=1e-6),
-        final_norm=True,
-        out_type='cls_token'),
+    backbone=dict(_base_.vit_tiny_p8_1ch, out_type='cls_token'),
     head=dict(type='LinearClsHead', num_classes=5, in_channels=192,
               loss=dict(type='CrossEntropyLoss', loss_weight=1.0), topk=(1, )),
 )

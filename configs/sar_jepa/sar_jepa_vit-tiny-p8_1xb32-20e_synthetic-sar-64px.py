@@ -6,14 +6,12 @@
 _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/models/sar_jepa_vit.py',
+    '../_base_/models/vit_tiny_p8_1ch.py',
 ]
 
 model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=192, num_layers=6, num_heads=3,
-                  feedforward_channels=768),
-        img_size=64,
-        patch_size=8),
+    # the ViT-B/16 of sar_jepa_vit.py replaced by the shared small ViT at 64 px
+    backbone=dict(_base_.vit_tiny_p8_1ch, _delete_=True, out_type='featmap'),
     # the paper's radii (5, 9, 13, 17 for 16-px patches) scaled with the patch size;
     # D = 4 radii x 8 x 8 = 256
     target_generator=dict(radii=(2, 4, 6, 8), eps=0.01, patch_size=8),

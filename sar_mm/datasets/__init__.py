@@ -5,6 +5,7 @@ from .fusar_ship import FUSARShip
 from .mstar import MSTAR
 from .opensarship import OpenSARShip
 from .opensarurban import OpenSARUrban
+from .paired_modality import PairedModalityDataset
 from .sar_acd import SARACD
 from .sar_classification import AnnotationLineError, SARClassificationDataset
 from .sar_ship_detection import HRSID, LSSSDD, SSDD, SARShipDataset
@@ -16,5 +17,6 @@ from .transforms import *  # noqa: F401,F403
 __all__ = [
     'select_few_shot', 'SARClassificationDataset', 'AnnotationLineError', 'MSTAR', 'FUSARShip',
     'OpenSARShip', 'SARACD', 'OpenSARUrban', 'BigEarthNetS1', 'SARShipDataset', 'SSDD', 'HRSID',
-    'LSSSDD', 'SARShipSegDataset', 'SpaceNet6SAR', 'SARUnlabeledDataset'
+    'LSSSDD', 'SARShipSegDataset', 'SpaceNet6SAR', 'SARUnlabeledDataset',
+    'PairedModalityDataset'
 ]

@@ -18,6 +18,8 @@ class SARShipDataset(CocoDataset):
     reads. Unlike a plain ``CocoDataset`` it fails early and names the file when the annotation
     file is missing or unreadable, when an annotation lists an image that is not on disk, when the
     json has annotations but no ``ship`` category, and when no image is left after filtering.
+    Its ``metainfo`` names the annotation file (``ann_file``), for metrics such as
+    ``SlicedCocoMetric`` that read the tile json of ``tools/dataset_converters/slice_scenes.py``.
 
     Args:
         check_images (bool): Check, when the dataset is loaded, that every image listed in the
@@ -31,6 +33,9 @@ class SARShipDataset(CocoDataset):
     def __init__(self, *args, check_images=True, **kwargs):
         self.check_images = check_images
         super().__init__(*args, **kwargs)
+        # metrics see the dataset only through its metainfo: SlicedCocoMetric reads the tile
+        # json of slice_scenes.py from here, so a data_root override reaches it too
+        self._metainfo['ann_file'] = self.ann_file
 
     def _name(self):
         return type(self).__name__

@@ -4,6 +4,7 @@ from .checkpoint_adapters import (CheckpointMismatchError, adapt_input_channels,
                                   adapt_state_dict_to_model, convert_backbone_checkpoint,
                                   extract_backbone, interpolate_pos_embed)
 from .distributed import finish_distributed, prepare_cpu_distributed
+from .hooks import FreezeModulesHook, KNNAccuracyHook  # noqa: F401  (register on import)
 from .optim_wrappers import CPUAutocastOptimWrapper
 from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
                            load_config, parse_runner_args, set_resume)

@@ -15,7 +15,14 @@ The functions here make such a checkpoint fit:
 * :func:`mmpretrain_vit_to_mmseg` / :func:`mmseg_vit_to_mmpretrain` rename the keys of a ViT
   between mmpretrain's ``VisionTransformer`` (also used by mmdet configs as
   ``mmpretrain.VisionTransformer``) and mmseg's own ``VisionTransformer``;
-* :func:`convert_backbone_checkpoint` chains them (``tools/model_converters/extract_backbone.py``).
+* :func:`convert_backbone_checkpoint` chains them (``tools/model_converters/extract_backbone.py``);
+* :func:`match_key_layout` renames keys between the layouts the codebases give one architecture
+  (ViT: mmpretrain / mmseg; ResNetV1c/V1d deep stem: mmpretrain's ``ConvModule`` / mmdet's and
+  mmseg's plain ``Sequential``) when that makes a checkpoint fit a model;
+* :class:`AdaptivePretrainedInit` replaces mmengine's ``Pretrained`` initialiser, so every
+  ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` of mmpretrain, mmdet and
+  mmseg configs goes through :func:`adapt_state_dict_to_model` and fails on missing keys instead
+  of silently keeping random weights.
 
 Every adaptation is logged with mmengine's current logger.
 """
@@ -26,6 +33,8 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
+from mmengine.model.weight_init import PretrainedInit, update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
 
 # Names of the first (input) layer's weight, relative to the backbone, tried in this order.
 FIRST_LAYER_KEYS = (
@@ -238,10 +247,12 @@ def _num_extra_tokens(module):
 
 
 def adapt_state_dict_to_model(state_dict, model, first_layer_key=None, num_extra_tokens=None,
-                              strict=True):
+                              strict=True, match_layout=True):
     """Adapt ``state_dict`` to ``model``'s input channels and ViT grid, then check it fits.
 
-    Two differences are adapted (each logged): the input channels of the first layer
+    First, with ``match_layout``, keys are renamed to another codebase's layout of the same
+    architecture when that fits the model better (:func:`match_key_layout`, logged). Then two
+    differences are adapted (each logged): the input channels of the first layer
     (:func:`find_first_layer_key` on the model's keys, or ``first_layer_key``;
     :func:`adapt_input_channels`) and the patch grid of every ``*pos_embed`` of shape
     ``[1, L, D]`` (:func:`interpolate_pos_embed`; the source grid is taken as square, the
@@ -257,6 +268,8 @@ def adapt_state_dict_to_model(state_dict, model, first_layer_key=None, num_extra
             ``cls_token`` / ``dist_token`` it has).
         strict (bool): Raise when keys are missing or unexpected. Shape mismatches left after
             adaptation always raise. Defaults to True.
+        match_layout (bool): Try the known key layouts (:func:`match_key_layout`). Defaults
+            to True.
 
     Returns:
         tuple[dict, dict]: The adapted state dict (new dict; untouched tensors shared) and a
@@ -269,6 +282,10 @@ def adapt_state_dict_to_model(state_dict, model, first_layer_key=None, num_extra
     target = model.state_dict()
     new = dict(_unwrap(state_dict))
     report = dict(adapted=[], missing=[], unexpected=[], mismatched=[])
+    if match_layout:
+        new, layout = match_key_layout(new, target)
+        if layout is not None:
+            report['adapted'].append(f'key names: {layout}')
 
     def shape(t):
         return tuple(t.shape)
@@ -464,3 +481,156 @@ def convert_backbone_checkpoint(checkpoint, prefix='backbone.', in_channels=None
     # Own, contiguous storage: no view of a larger tensor gets saved.
     state_dict = {k: v.detach().clone().contiguous() for k, v in state_dict.items()}
     return state_dict, done
+
+
+# ResNetV1c / V1d deep stem: mmpretrain builds it from three ConvModules (stem.i.conv, stem.i.bn),
+# mmdet and mmseg from a plain Sequential of (conv, norm, ReLU) x 3 (stem.3i, stem.3i+1).
+_NORM_NAMES = r'(?:bn|gn|ln|in)'
+_MMPRETRAIN_STEM_TO_PLAIN = (
+    (r'^stem\.(\d+)\.conv\.weight$', lambda m: f'stem.{3 * int(m.group(1))}.weight'),
+    (rf'^stem\.(\d+)\.{_NORM_NAMES}\.(\w+)$',
+     lambda m: f'stem.{3 * int(m.group(1)) + 1}.{m.group(2)}'),
+)
+_PLAIN_STEM_TO_MMPRETRAIN = (
+    (r'^stem\.(\d+)\.(\w+)$',
+     lambda m: (f'stem.{int(m.group(1)) // 3}.conv.{m.group(2)}' if int(m.group(1)) % 3 == 0
+                else f'stem.{int(m.group(1)) // 3}.bn.{m.group(2)}')),
+)
+
+# (description, renaming rules) of the key layouts match_key_layout tries.
+_KEY_LAYOUTS = (
+    ('mmpretrain VisionTransformer -> mmseg VisionTransformer', _MMPRETRAIN_TO_MMSEG),
+    ('mmseg VisionTransformer -> mmpretrain VisionTransformer', _MMSEG_TO_MMPRETRAIN),
+    ('mmpretrain deep stem (ConvModule) -> mmdet/mmseg deep stem (Sequential)',
+     _MMPRETRAIN_STEM_TO_PLAIN),
+    ('mmdet/mmseg deep stem (Sequential) -> mmpretrain deep stem (ConvModule)',
+     _PLAIN_STEM_TO_MMPRETRAIN),
+)
+
+
+def match_key_layout(state_dict, target_keys):
+    """Rename ``state_dict`` to the known key layout that fits ``target_keys`` best.
+
+    The same architecture has different key names in different codebases: mmpretrain's and
+    mmseg's ``VisionTransformer`` (attention projections, pre-norm), and the ResNetV1c/V1d deep
+    stem of mmpretrain (``stem.i.conv``/``stem.i.bn``) and of mmdet/mmseg (``stem.3i``,
+    ``stem.3i+1``). Each known renaming is tried; the one under which most checkpoint keys are
+    model keys wins, if it beats the names as they are (then it is logged).
+
+    Args:
+        state_dict (dict): Checkpoint state dict (keys relative to the model).
+        target_keys (Iterable[str]): The model's state-dict keys.
+
+    Returns:
+        tuple[dict, str | None]: The (possibly renamed) state dict and the description of the
+        renaming applied, or None.
+    """
+    keys = set(target_keys)
+    best, best_hits, best_name = state_dict, len(keys.intersection(state_dict)), None
+    for name, rules in _KEY_LAYOUTS:
+        renamed = _rename(state_dict, rules)
+        hits = len(keys.intersection(renamed))
+        if hits > best_hits:
+            best, best_hits, best_name = renamed, hits, name
+    if best_name is not None:
+        changed = len(set(best) - set(state_dict))
+        _log(f'renamed {changed} checkpoint keys to fit the model: {best_name}')
+    return best, best_name
+
+
+def _strip_module_prefix(state_dict):
+    """Keys without the ``module.`` of (Distributed)DataParallel, as mmengine's loader does."""
+    return {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+
+
+@WEIGHT_INITIALIZERS.register_module(name='Pretrained', force=True)
+class AdaptivePretrainedInit(PretrainedInit):
+    """mmengine's ``Pretrained`` initialiser, with key-layout, channel and pos-embed adaptation.
+
+    Registered under mmengine's name ``Pretrained`` (root registry, so mmpretrain, mmdet and
+    mmseg configs all use it): ``init_cfg=dict(type='Pretrained', checkpoint=CKPT,
+    prefix='backbone.')`` loads the checkpoint (through mmengine's ``CheckpointLoader``, hence
+    sar_mm's safe local loader), keeps the keys under ``prefix`` without it, then calls
+    :func:`adapt_state_dict_to_model`: key names of another codebase's layout are matched,
+    the first layer is adapted to the module's input channels and ViT position embeddings to its
+    patch grid, each with a logged message. Unlike mmengine's initialiser, which only logs a
+    warning and leaves unmatched parameters randomly initialised, keys of the module that the
+    checkpoint does not provide raise :class:`CheckpointMismatchError` listing the missing and
+    unexpected keys (BatchNorm ``num_batches_tracked`` counters excepted). Checkpoint keys the
+    module does not have (e.g. the ``fc`` classifier of a torchvision ResNet) are logged as a
+    warning. Shape mismatches left after adaptation always raise.
+
+    Backbones that load ``Pretrained`` themselves in their own ``init_weights`` (mmseg's
+    ``VisionTransformer``, ``BEiT``, ``MAE``) do not come here; use mmpretrain's
+    ``VisionTransformer`` (``type='mmpretrain.VisionTransformer'``) in mmseg configs, or convert
+    the checkpoint with ``tools/model_converters/extract_backbone.py --key-format mmseg``.
+
+    Args:
+        checkpoint (str): Checkpoint file or URL (any ``CheckpointLoader`` scheme).
+        prefix (str, optional): Sub-module of the checkpoint to load, e.g. ``'backbone.'``.
+            Defaults to None (the whole state dict).
+        map_location (str): Where to load tensors. Defaults to ``'cpu'``.
+        missing (str): ``'raise'`` (default) or ``'warn'``: what to do when module keys are not
+            in the checkpoint (``'warn'`` keeps them as initialised, mmengine's behaviour; use it
+            for a head or norm deliberately absent from the checkpoint).
+        unexpected (str): ``'warn'`` (default) or ``'raise'``: what to do with checkpoint keys
+            the module does not have.
+        first_layer_key (str, optional): Name of the input layer's weight when it is not a known
+            one (see :data:`FIRST_LAYER_KEYS`).
+    """
+
+    def __init__(self, checkpoint, prefix=None, map_location='cpu', missing='raise',
+                 unexpected='warn', first_layer_key=None):
+        super().__init__(checkpoint, prefix=prefix, map_location=map_location)
+        for name, value in (('missing', missing), ('unexpected', unexpected)):
+            if value not in ('raise', 'warn'):
+                raise ValueError(f"init_cfg Pretrained: {name} must be 'raise' or 'warn', "
+                                 f'got {value!r}')
+        self.missing = missing
+        self.unexpected = unexpected
+        self.first_layer_key = first_layer_key
+
+    def __call__(self, module):
+        from mmengine.runner.checkpoint import _load_checkpoint
+        name = type(module).__name__
+        source = f'{self.prefix!r} of {self.checkpoint}' if self.prefix else self.checkpoint
+        print_log(f'load {source} into {name}', logger='current')
+        checkpoint = _load_checkpoint(self.checkpoint, map_location=self.map_location,
+                                      logger='current')
+        state_dict = _unwrap(checkpoint) if isinstance(checkpoint, dict) else checkpoint
+        if not isinstance(state_dict, dict):
+            raise CheckpointMismatchError(
+                f'{self.checkpoint}: not a checkpoint dict (got {type(state_dict).__name__})')
+        state_dict = _strip_module_prefix(state_dict)
+        if self.prefix:
+            try:
+                state_dict = extract_backbone(state_dict, self.prefix)
+            except KeyError as err:
+                raise CheckpointMismatchError(f'{self.checkpoint}: {err.args[0]}') from None
+        try:
+            state_dict, report = adapt_state_dict_to_model(
+                state_dict, module, first_layer_key=self.first_layer_key, strict=False)
+        except CheckpointMismatchError as err:
+            raise CheckpointMismatchError(f'{source} -> {name}: {err}') from None
+        report['missing'] = [k for k in report['missing']
+                             if not k.endswith('num_batches_tracked')]
+        if ((report['missing'] and self.missing == 'raise')
+                or (report['unexpected'] and self.unexpected == 'raise')):
+            hint = ''
+            prefixes = {k.split('.')[0] + '.' for k in report['unexpected'] if '.' in k}
+            if report['missing'] and prefixes and not self.prefix:
+                hint = (f'\n  (the checkpoint has keys under {sorted(prefixes)}: set '
+                        "init_cfg prefix, e.g. prefix='backbone.')")
+            raise CheckpointMismatchError(
+                f'{source} does not fit {name} (missing={self.missing!r}, '
+                f'unexpected={self.unexpected!r}; after adapting: '
+                f'{report["adapted"] or "nothing"}):\n{_describe(report)}{hint}')
+        if report['missing'] or report['unexpected']:
+            print_log(f'{source} -> {name}: loaded with differences:\n{_describe(report)}',
+                      logger='current', level=30)
+        module.load_state_dict(state_dict, strict=False)
+        print_log(f'loaded {len(state_dict) - len(report["unexpected"])} tensors from {source} '
+                  f'into {name}' + (f' (adapted: {"; ".join(report["adapted"])})'
+                                    if report['adapted'] else ''), logger='current')
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())

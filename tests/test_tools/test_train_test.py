@@ -35,7 +35,7 @@ CASES = {
         'model = dict(test_cfg=dict(score_thr=0.0))\n'),
     'mmseg': dict(
         config='configs/deeplabv3/deeplabv3_r18-d8-1ch_1xb4-2k_synthetic-sar-ships.py',
-        data='ships', extra='', metric='mIoU'),
+        data='ships', extra='', metric='IoU.ship'),
 }
 
 

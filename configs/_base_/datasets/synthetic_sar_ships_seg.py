@@ -35,6 +35,7 @@ val_dataloader = dict(
                  data_prefix=dict(img_path='images/val', seg_map_path='masks/val'),
                  pipeline=test_pipeline),
 )
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mFscore'])
+# PerClassIoUMetric: mmseg's IoUMetric plus IoU.<class> and Fscore.<class> (ship IoU, F1).
+val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU', 'mFscore'])
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -1,0 +1,63 @@
+# OpenSARShip (Sentinel-1) ship chips for recognition, held-out few-shot protocol
+# (`OpenSARShip`), in the common 3-class setting: bulk carrier, container ship, tanker.
+#
+# Layout: calibrated chips under data/OpenSARShip/OpenSARShip{1,2}/<scene>/Patch_Cal/*.tif and
+# a list file of "relpath<TAB>class" lines (a TAB: class names contain spaces):
+#   OpenSARShip1/<scene>/Patch_Cal/<chip>.tif<TAB>Bulk Carrier
+# For lists of AIS types (Cargo, Tanker, Other Type, ..., e.g. the list_patch_cal.txt of a
+# public subset) set train/val/test_dataloader.dataset.variant=None and ann_file to that list:
+# the classes are then the types found in it (few-shot needs `num_shots` chips of each).
+# Point elsewhere with --cfg-options {train,val,test}_dataloader.dataset.data_root=DIR
+#
+# Input: Patch_Cal holds calibrated sigma0 (an intensity), read as amplitude; band 0 (VH of a
+# dual-pol GRD chip, VV of a single-pol one: keep one polarisation per list); chips of 13 to
+# 185 px (median 45) resized to 64 x 64; DRAA percentile truncation (random t in [0, 3] %,
+# 1.5 % at test).
+dataset_type = 'OpenSARShip'
+data_root = 'data/OpenSARShip/'
+train_ann_file = 'list_3class.txt'
+num_classes = 3
+num_shots = 10
+fewshot_seed = 0
+img_size = 64
+
+# statistics of DRAA-truncated (t = 1.5 %) Patch_Cal chips of 8 OpenSARShip scenes
+data_preprocessor = dict(num_classes=num_classes, mean=[0.076], std=[0.157], to_rgb=False)
+
+train_pipeline = [
+    dict(type='LoadSARImage', file_kind='intensity', to='amplitude', bands=[0]),
+    dict(type='Resize', scale=(img_size, img_size)),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.)),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadSARImage', file_kind='intensity', to='amplitude', bands=[0]),
+    dict(type='Resize', scale=(img_size, img_size)),
+    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.), test_mode=True),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type=dataset_type, variant='3class', data_root=data_root,
+                 ann_file=train_ann_file, num_shots=num_shots, seed=fewshot_seed,
+                 fewshot_split='train', pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, variant='3class', data_root=data_root,
+                 ann_file=train_ann_file, num_shots=num_shots, seed=fewshot_seed,
+                 fewshot_split='rest', pipeline=test_pipeline),
+)
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='PerClassAccuracy'),  # each class's accuracy and their mean
+]
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

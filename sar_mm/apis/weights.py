@@ -1,0 +1,64 @@
+"""Load a trained model's weights for inference: safely, and strictly.
+
+mmengine's ``load_checkpoint`` only warns when keys are missing or unexpected, so a checkpoint of
+another architecture silently leaves a randomly initialised model. For inference that is an
+error: :func:`load_inference_weights` reads the file with sar_mm's safe loader (torch
+``weights_only=True`` plus the allow-list of :mod:`sar_mm.engine.checkpoint`) and fails, naming
+the file and listing missing and unexpected keys and shape mismatches, unless the state dict fits
+the model (after the logged input-channel / position-embedding adaptation of
+:func:`sar_mm.engine.adapt_state_dict_to_model`).
+"""
+import re
+
+from sar_mm.engine import (CheckpointMismatchError, adapt_state_dict_to_model,
+                           load_checkpoint_file)
+
+
+def load_inference_weights(model, checkpoint, source=None):
+    """Load ``checkpoint`` into ``model``; every model key must be there and nothing else.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        checkpoint (str | dict): A checkpoint file, or a checkpoint already loaded (with a
+            ``state_dict`` entry, or a state dict).
+        source (str, optional): Name of the checkpoint in errors (default: the path).
+
+    Returns:
+        dict: The checkpoint (its ``meta`` holds ``dataset_meta`` when the Runner saved it).
+
+    Raises:
+        FileNotFoundError: no such file.
+        sar_mm.engine.UnsafeCheckpointError: the file holds pickled objects off the allow-list.
+        sar_mm.engine.CheckpointMismatchError: the weights do not fit the model.
+    """
+    if isinstance(checkpoint, str):
+        source = source or checkpoint
+        checkpoint = load_checkpoint_file(checkpoint, map_location='cpu')
+    source = source or 'the checkpoint'
+    if not isinstance(checkpoint, dict):
+        raise CheckpointMismatchError(f'{source}: expected a checkpoint dict, got '
+                                      f'{type(checkpoint).__name__}')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    # Weights saved from a (Distributed)DataParallel wrapper carry a 'module.' prefix.
+    state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    try:
+        state_dict, _ = adapt_state_dict_to_model(state_dict, model, strict=True)
+    except CheckpointMismatchError as err:
+        raise CheckpointMismatchError(
+            f'{source} does not match the model built from the config: {err}') from None
+    model.load_state_dict(state_dict, strict=True)
+    return checkpoint
+
+
+def dataset_meta_of(checkpoint):
+    """``meta.dataset_meta`` of a Runner-saved checkpoint (keys lower-cased), else ``{}``;
+    mmcls/mmdet 2.x ``meta.CLASSES`` / ``PALETTE`` are understood too."""
+    meta = (checkpoint.get('meta') or {}) if isinstance(checkpoint, dict) else {}
+    if isinstance(meta.get('dataset_meta'), dict):
+        return {k.lower(): v for k, v in meta['dataset_meta'].items()}
+    out = {}
+    if meta.get('CLASSES') is not None:
+        out['classes'] = meta['CLASSES']
+    if meta.get('PALETTE') is not None:
+        out['palette'] = meta['PALETTE']
+    return out

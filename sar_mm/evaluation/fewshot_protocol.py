@@ -1,0 +1,391 @@
+"""The few-shot recognition protocol of SAR-JEPA, run through mmengine's Runner.
+
+W. Li et al., "Predicting gradient is better: Exploring self-supervised learning for SAR ATR
+with a joint-embedding predictive architecture" (SAR-JEPA), ISPRS J. 2024: pretrained
+backbones are compared by training a classifier on N labelled samples per class (N = 10, 20,
+40), either fine-tuning the whole network or training a linear head on the frozen backbone
+(linear probe), and reporting test accuracy as the mean and standard deviation over several
+random draws of the N samples.
+
+Here each run (mode, N, seed) is the config with
+
+* ``train_dataloader.dataset``: ``num_shots=N``, ``seed=seed``, ``fewshot_split='train'`` (the
+  stratified draw of :func:`sar_mm.datasets.fewshot.select_few_shot`);
+* the test set: the config's ``test_dataloader``, whose dataset, when it reads the same
+  samples as the training set, must be the complement of the draw (``fewshot_split='rest'``)
+  and gets the same ``num_shots``/``seed``; ``test_split='rest'`` builds that complement from
+  the training dataset even when the config tests elsewhere;
+* no validation during training and no checkpoint selection: the model after the last
+  training iteration is tested (the held-out samples are the test set, so choosing a
+  checkpoint on them would leak);
+* the training seed ``randomness.seed = seed``;
+* ``linear`` mode: :class:`~sar_mm.engine.hooks.FreezeModulesHook` on the backbone (and neck),
+  frozen and in eval mode, and the head's learning rate (default ten times the config's
+  fine-tuning one: a single linear layer on fixed features takes larger steps than a whole
+  network; override it with ``linear_lr``).
+
+Every run is a fresh :class:`mmengine.runner.Runner` in this process with its own experiment
+name, hence its own logger, message hub, visualizer and default scope.
+"""
+import copy
+import csv
+import gc
+import inspect
+import logging
+import os
+import os.path as osp
+from collections import OrderedDict
+
+import numpy as np
+
+MODES = ('finetune', 'linear')
+
+#: The test metrics of every run; the confusion matrix gives the per-class numbers.
+TEST_EVALUATOR = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='PerClassAccuracy'),
+    dict(type='ConfusionMatrix'),
+]
+
+
+class FewShotConfigError(ValueError):
+    """A config (or an option) the few-shot protocol cannot run; the message says why."""
+
+
+def _inner_dataset(dataloader_cfg, where):
+    """The dataset config inside a dataloader config, through ``dataset=`` wrappers."""
+    if dataloader_cfg is None or 'dataset' not in dataloader_cfg:
+        raise FewShotConfigError(f'{where}: no dataset configured')
+    dataset, path = dataloader_cfg['dataset'], f'{where}.dataset'
+    while isinstance(dataset, dict) and 'dataset' in dataset and 'ann_file' not in dataset:
+        dataset, path = dataset['dataset'], path + '.dataset'  # RepeatDataset & co.
+    if not isinstance(dataset, dict):
+        raise FewShotConfigError(f'{path}: expected a dataset config (dict), got '
+                                 f'{type(dataset).__name__}')
+    if 'datasets' in dataset:
+        raise FewShotConfigError(f'{path}: a {dataset.get("type")} of several datasets cannot '
+                                 'draw a per-class few-shot subset; use one dataset')
+    return dataset, path
+
+
+def _dataset_class(dataset_cfg, scope):
+    from mmengine.registry import DATASETS, DefaultScope
+    ds_type = dataset_cfg.get('type')
+    if inspect.isclass(ds_type):
+        return ds_type
+    with DefaultScope.overwrite_default_scope(scope):
+        with DATASETS.switch_scope_and_registry(scope) as registry:
+            cls = registry.get(ds_type)
+    if cls is None:
+        raise FewShotConfigError(f'dataset type {ds_type!r} is not registered in {scope}')
+    return cls
+
+
+def check_fewshot_dataset(dataset_cfg, where, scope='mmpretrain'):
+    """Fail clearly unless ``dataset_cfg`` builds a single-label dataset with ``num_shots``."""
+    from mmpretrain.datasets import MultiLabelDataset
+    cls = _dataset_class(dataset_cfg, scope)
+    name = cls.__name__
+    if issubclass(cls, MultiLabelDataset):
+        raise FewShotConfigError(f'{where} ({name}) is multi-label; the few-shot protocol draws '
+                                 'N samples per class of a single-label dataset')
+    accepts = any('num_shots' in inspect.signature(c.__init__).parameters
+                  for c in cls.__mro__ if '__init__' in vars(c))
+    if not accepts:
+        raise FewShotConfigError(
+            f'{where} ({name}) has no num_shots/seed few-shot sampling; use a sar_mm '
+            'classification dataset (SARClassificationDataset, MSTAR, FUSARShip, ...) whose '
+            'num_shots, seed and fewshot_split the protocol sets')
+    return cls
+
+
+def _source(dataset_cfg):
+    return tuple(str(dataset_cfg.get(k)) for k in ('type', 'data_root', 'ann_file',
+                                                    'data_prefix'))
+
+
+def count_samples_per_class(dataset_cfg, scope='mmpretrain'):
+    """Samples per class of the full (not few-shot) dataset, and its class names.
+
+    Returns:
+        tuple[np.ndarray, tuple[str]]: Counts ``(C,)`` and class names (indices as strings
+        when the dataset has none).
+    """
+    from mmengine.registry import DATASETS, DefaultScope
+    cfg = copy.deepcopy(dict(dataset_cfg))
+    cfg.update(num_shots=None, pipeline=[])
+    cfg.pop('fewshot_split', None)
+    with DefaultScope.overwrite_default_scope(scope):
+        dataset = DATASETS.build(cfg)
+    labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
+    classes = dataset.metainfo.get('classes')
+    num_classes = max(len(classes) if classes else 0, int(labels.max()) + 1)
+    counts = np.bincount(labels, minlength=num_classes)
+    names = tuple(str(c) for c in classes) if classes else tuple(
+        str(i) for i in range(num_classes))
+    return counts, names
+
+
+def prepare_protocol(cfg, shots, test_split='config'):
+    """Check the config and options; describe the training set.
+
+    Args:
+        cfg (mmengine.Config): The task config (already merged with command-line options).
+        shots (Sequence[int]): Samples per class of each setting.
+        test_split (str): ``'config'`` (the config's test set, synchronised with the draw when
+            it is the complement) or ``'rest'`` (always the complement of the draw).
+
+    Returns:
+        dict: ``class_names``, ``counts`` (full training set per class) and ``test_split``.
+    """
+    where = osp.basename(cfg.filename or 'config')
+    scope = cfg.get('default_scope', 'mmpretrain')
+    if test_split not in ('config', 'rest'):
+        raise FewShotConfigError(f"test split must be 'config' or 'rest', got {test_split!r}")
+    train_ds, train_path = _inner_dataset(cfg.get('train_dataloader'),
+                                          f'{where}: train_dataloader')
+    check_fewshot_dataset(train_ds, train_path, scope)
+    if cfg.get('test_dataloader') is None or cfg.get('test_cfg') is None:
+        raise FewShotConfigError(f'{where}: the protocol tests every run and needs '
+                                 'test_dataloader and test_cfg')
+    test_ds, test_path = _inner_dataset(cfg.test_dataloader, f'{where}: test_dataloader')
+    if test_split == 'config' and _source(test_ds) == _source(train_ds):
+        if test_ds.get('num_shots') is None or test_ds.get('fewshot_split') != 'rest':
+            raise FewShotConfigError(
+                f"{test_path} reads the training samples without fewshot_split='rest' and "
+                'num_shots: the test set would contain the training shots; set '
+                "num_shots and fewshot_split='rest' there or pass --test-split rest")
+    bad = [s for s in shots if int(s) != s or s < 1]
+    if not shots or bad:
+        raise FewShotConfigError(f'shots must be positive integers, got {list(shots)}')
+    counts, names = count_samples_per_class(train_ds, scope)
+    present = counts[counts > 0]
+    smallest = int(present.min())
+    too_many = [s for s in shots if s > smallest]
+    if too_many:
+        small = names[int(np.flatnonzero(counts == smallest)[0])]
+        raise FewShotConfigError(
+            f'--shots {" ".join(map(str, too_many))}: class {small!r} has only {smallest} '
+            f'samples in {train_path} ({train_ds.get("ann_file") or train_ds.get("data_prefix")}'
+            f'); at most {smallest} shots per class are possible')
+    return dict(class_names=names, counts=counts, test_split=test_split)
+
+
+def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linear_lr=None,
+                    freeze=None, keep_checkpoints=False, experiment_name=None, num_classes=None,
+                    world_size=1):
+    """The config of one run of the protocol (see the module docstring).
+
+    With ``num_classes`` given, a draw whose last training batch (per rank) would hold a single
+    sample, which BatchNorm cannot normalise in training, drops that batch (``drop_last``).
+    """
+    if mode not in MODES:
+        raise FewShotConfigError(f'mode must be one of {MODES}, got {mode!r}')
+    cfg = copy.deepcopy(cfg)
+    where = osp.basename(cfg.filename or 'config')
+    train_ds, _ = _inner_dataset(cfg.train_dataloader, f'{where}: train_dataloader')
+    train_ds.update(num_shots=int(shots), seed=int(seed), fewshot_split='train')
+    batch_size = cfg.train_dataloader.get('batch_size')
+    if num_classes and batch_size and train_ds is cfg.train_dataloader['dataset']:
+        per_rank = -(-int(shots) * int(num_classes) // int(world_size))
+        if per_rank > batch_size and per_rank % batch_size == 1:
+            cfg.train_dataloader['drop_last'] = True
+    if test_split == 'rest':
+        test_pipeline = _inner_dataset(cfg.test_dataloader, 'test_dataloader')[0].get('pipeline')
+        rest = copy.deepcopy(dict(train_ds))
+        rest.update(fewshot_split='rest', pipeline=test_pipeline)
+        cfg.test_dataloader = dict(cfg.test_dataloader, dataset=rest)
+    else:
+        test_ds, _ = _inner_dataset(cfg.test_dataloader, f'{where}: test_dataloader')
+        if test_ds.get('num_shots') is not None:
+            test_ds.update(num_shots=int(shots), seed=int(seed))
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_evaluator = copy.deepcopy(TEST_EVALUATOR)
+    cfg.work_dir = work_dir
+    cfg.experiment_name = experiment_name or osp.basename(work_dir)
+    cfg.resume = False
+    randomness = dict(cfg.get('randomness') or {})
+    randomness['seed'] = int(seed)
+    cfg.randomness = randomness
+    hooks = cfg.get('default_hooks') or {}
+    if hooks.get('checkpoint') is not None:
+        hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints),
+                                   save_best=None)
+    if mode == 'linear':
+        if freeze is None:
+            freeze = ('backbone', 'neck') if cfg.model.get('neck') else ('backbone', )
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='FreezeModulesHook', modules=tuple(freeze), eval_mode=True)]
+        cfg.find_unused_parameters = True  # the frozen parameters get no gradient under DDP
+        if cfg.get('model_wrapper_cfg'):
+            cfg.model_wrapper_cfg['find_unused_parameters'] = True
+        optimizer = cfg.optim_wrapper.get('optimizer')
+        if optimizer is None or 'lr' not in optimizer:
+            raise FewShotConfigError(f'{where}: optim_wrapper.optimizer.lr is needed to set '
+                                     'the linear-probe learning rate')
+        optimizer['lr'] = float(linear_lr) if linear_lr is not None else 10 * optimizer['lr']
+    return cfg
+
+
+def _close_logger_files(logger):
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.FileHandler):
+            handler.close()
+            logger.removeHandler(handler)
+
+
+def run_one(run_cfg):
+    """Train and test one run in this process; returns its test metrics.
+
+    Returns:
+        dict: ``top1`` and ``mean_per_class`` (percent), ``confusion`` (``(C, C)`` counts, rows
+        true and columns predicted classes) and ``per_class`` (percent, NaN for classes absent
+        from the test set).
+    """
+    from sar_mm.engine import build_runner
+    runner = build_runner(run_cfg)
+    try:
+        runner.train()
+        metrics = runner.test()
+    finally:
+        _close_logger_files(runner.logger)
+        del runner
+        gc.collect()
+    confusion = np.asarray(metrics['confusion_matrix/result'], dtype=np.int64)  # (C, C)
+    support = confusion.sum(axis=1)
+    per_class = np.full(len(support), np.nan)
+    per_class[support > 0] = 100.0 * np.diag(confusion)[support > 0] / support[support > 0]
+    return dict(top1=float(metrics['accuracy/top1']),
+                mean_per_class=float(metrics['per_class_accuracy/mean']),
+                confusion=confusion, per_class=per_class)
+
+
+def _mean_std(values):
+    values = np.asarray(values, dtype=np.float64)
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()), std
+
+
+def summarize(rows):
+    """Mean and sample standard deviation (ddof=1; 0 for one seed) over seeds per setting.
+
+    Args:
+        rows (list[dict]): Per-run results with ``mode``, ``shots``, ``top1`` and
+            ``mean_per_class``.
+
+    Returns:
+        list[dict]: One row per (mode, shots), in first-seen order.
+    """
+    groups = OrderedDict()
+    for row in rows:
+        groups.setdefault((row['mode'], row['shots']), []).append(row)
+    out = []
+    for (mode, shots), runs in groups.items():
+        top1, top1_std = _mean_std([r['top1'] for r in runs])
+        mpc, mpc_std = _mean_std([r['mean_per_class'] for r in runs])
+        out.append(dict(mode=mode, shots=shots, num_seeds=len(runs), top1_mean=top1,
+                        top1_std=top1_std, mean_per_class_mean=mpc, mean_per_class_std=mpc_std))
+    return out
+
+
+def best_run(rows):
+    """The run with the highest top-1 accuracy (then mean per-class accuracy; first on ties)."""
+    return max(enumerate(rows), key=lambda ir: (ir[1]['top1'], ir[1]['mean_per_class'],
+                                                -ir[0]))[1]
+
+
+SUMMARY_FIELDS = ('mode', 'shots', 'num_seeds', 'top1_mean', 'top1_std', 'mean_per_class_mean',
+                  'mean_per_class_std')
+RUN_FIELDS = ('mode', 'shots', 'seed', 'top1', 'mean_per_class', 'num_test', 'seconds',
+              'work_dir')
+
+
+def format_summary_row(row):
+    """A summary row as the markdown table shows it (percent, two decimals)."""
+    return (f"| {row['mode']} | {row['shots']} | {row['num_seeds']} | "
+            f"{row['top1_mean']:.2f} ± {row['top1_std']:.2f} | "
+            f"{row['mean_per_class_mean']:.2f} ± {row['mean_per_class_std']:.2f} |")
+
+
+def write_results(work_dir, rows, class_names, config, best_png=None):
+    """``fewshot_results.md``, ``fewshot_results.csv`` (per setting) and ``fewshot_runs.csv``.
+
+    Returns:
+        dict: Paths of the files written (``md``, ``csv``, ``runs_csv``).
+    """
+    os.makedirs(work_dir, exist_ok=True)
+    summary = summarize(rows)
+    paths = dict(md=osp.join(work_dir, 'fewshot_results.md'),
+                 csv=osp.join(work_dir, 'fewshot_results.csv'),
+                 runs_csv=osp.join(work_dir, 'fewshot_runs.csv'))
+    with open(paths['csv'], 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
+        writer.writeheader()
+        for row in summary:
+            writer.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v)
+                             for k, v in row.items()})
+    class_fields = [f'acc_{name}' for name in class_names]
+    with open(paths['runs_csv'], 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(list(RUN_FIELDS) + class_fields)
+        for row in rows:
+            values = [row[k] for k in RUN_FIELDS] + list(row['per_class'])
+            writer.writerow([f'{v:.6f}' if isinstance(v, (float, np.floating)) else v
+                             for v in values])
+    best = best_run(rows)
+    lines = [
+        '# Few-shot evaluation',
+        '',
+        f'Config: `{config}`. Top-1 and mean per-class accuracy (%) on the test set, mean ± '
+        'sample standard deviation over the seeds of the few-shot draw; `finetune` trains the '
+        'whole network, `linear` only the head on the frozen backbone.',
+        '',
+        '| mode | shots | seeds | top-1 (%) | mean per-class acc. (%) |',
+        '| --- | --- | --- | --- | --- |',
+    ] + [format_summary_row(row) for row in summary] + [
+        '',
+        '## Runs',
+        '',
+        '| mode | shots | seed | top-1 (%) | mean per-class acc. (%) | test samples | time (s) |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+    ] + [f"| {r['mode']} | {r['shots']} | {r['seed']} | {r['top1']:.2f} | "
+         f"{r['mean_per_class']:.2f} | {r['num_test']} | {r['seconds']:.1f} |" for r in rows] + [
+        '',
+        f"Best run: {best['mode']}, {best['shots']} shots, seed {best['seed']} (top-1 "
+        f"{best['top1']:.2f} %)" + (f'; confusion matrix: `{osp.basename(best_png)}`.'
+                                    if best_png else '.'),
+        '',
+    ]
+    with open(paths['md'], 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines))
+    return paths
+
+
+def plot_confusion_matrix(confusion, class_names, out_file, title=''):
+    """Save a confusion matrix (rows: true class, columns: predicted class) as a PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    confusion = np.asarray(confusion)
+    n = confusion.shape[0]
+    names = list(class_names)[:n] + [str(i) for i in range(len(class_names), n)]
+    support = confusion.sum(axis=1, keepdims=True)
+    recall = np.divide(confusion, support, out=np.zeros(confusion.shape), where=support > 0)
+    size = max(4.0, 0.55 * n + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    image = ax.imshow(recall, cmap='Blues', vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
+    ax.set_xticks(range(n), names, rotation=45, ha='right')
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel('predicted class')
+    ax.set_ylabel('true class')
+    if n <= 30:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(confusion[i, j]), ha='center', va='center', fontsize=8,
+                        color='white' if recall[i, j] > 0.5 else 'black')
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=120)
+    plt.close(fig)
+    return out_file
