@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
+from mmengine.registry import DefaultScope
 from mmpretrain.apis import ImageClassificationInferencer, get_model
 from mmpretrain.registry import TRANSFORMS
 
@@ -135,7 +136,9 @@ class SARImageClassificationInferencer(ImageClassificationInferencer):
     def _init_pipeline(self, cfg):
         source = getattr(cfg, 'filename', None) or 'the config'
         self.loader, steps = split_loading_step(find_test_pipeline(cfg), source)
-        return Compose([TRANSFORMS.build(s) if isinstance(s, dict) else s for s in steps])
+        # mmpretrain's transforms, whatever scope another inferencer left as the default
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            return Compose([TRANSFORMS.build(s) if isinstance(s, dict) else s for s in steps])
 
     def _inputs_to_list(self, inputs):
         return expand_inputs(inputs)

@@ -5,7 +5,10 @@ mmengine 0.10.7 always calls ``torch.cuda.set_device`` when it initialises a ``p
 CPU-only machine. :func:`prepare_cpu_distributed` initialises the process group with gloo itself
 (mmengine then skips its own initialisation) and sets ``device_ids=None`` for the model wrapper,
 so ``tools/dist_train.sh CONFIG 2`` trains with two CPU processes and writes the same
-checkpoints as one process.
+checkpoints as one process. ``SyncBatchNorm`` has no CPU kernel; on CPU the model is wrapped by
+:class:`CPUDistributedDataParallel`, which turns SyncBN layers (e.g. the default norm of
+mmpretrain's ``NonLinearNeck`` in SimCLR) into plain BN first, as mmengine does for
+non-distributed runs.
 """
 import os
 import subprocess
@@ -13,6 +16,32 @@ from datetime import timedelta
 
 import torch
 import torch.distributed as torch_dist
+from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+from mmengine.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """mmengine's ``MMDistributedDataParallel`` for CPU processes: SyncBN becomes per-process BN.
+
+    ``torch.nn.SyncBatchNorm`` only runs on accelerators, so a config written for GPUs (SimCLR's
+    projection neck uses SyncBN) would fail in its first CPU iteration. Each SyncBN layer is
+    replaced by a batch norm over the process's own batch (mmengine's
+    ``revert_sync_batchnorm``, which keeps the weights and statistics) and the change is logged.
+
+    Args:
+        module (nn.Module): The model.
+        **kwargs: ``MMDistributedDataParallel`` arguments (``device_ids`` must be None on CPU).
+    """
+
+    def __init__(self, module, **kwargs):
+        num_sync = sum(isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules())
+        if num_sync:
+            module = revert_sync_batchnorm(module)
+            print_log(f'CPU distributed training: {num_sync} SyncBatchNorm layers run as '
+                      'per-process BatchNorm (SyncBN has no CPU kernel)', logger='current')
+        super().__init__(module=module, **kwargs)
 
 
 def _slurm_env_to_torchrun_env(port):
@@ -55,6 +84,8 @@ def prepare_cpu_distributed(cfg, launcher):
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if wrapper.get('type') == 'MMDistributedDataParallel':
+        wrapper['type'] = 'CPUDistributedDataParallel'
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True

@@ -156,3 +156,14 @@ def test_segmentor_on_a_float_scene(tmp_path, scene):
     assert np.bincount(mask.ravel(), minlength=2).tolist() == \
         list(result['class_pixels'].values())
     assert osp.isfile(tmp_path / 'vis' / 'scene.png')
+
+
+def test_classifier_after_another_codebase_set_the_default_scope(resnet_ckpt, formats):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')  # as mmseg's and mmdet's inferencers leave it
+    try:
+        result = SARImageClassificationInferencer(config_path(RESNET_CLS),
+                                                  resnet_ckpt)(formats['tiff'])[0]
+    finally:
+        init_default_scope('mmpretrain')
+    assert result['pred_class'] in CLASSES

@@ -163,10 +163,10 @@ def test_hook_reports_100_percent_on_separable_images(tmp_path, quadrant_set, vi
 # ------------------------------------------------------------------ SimCLR, 1 and 2 processes
 SIMCLR = 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_synthetic-sar.py'
 SIMCLR_BODY = """
-# mmpretrain's NonLinearNeck defaults to SyncBN, which DDP refuses on CPU modules
-# (and a narrow ResNet-18 keeps the test cheap)
+# a narrow ResNet-18 keeps the test cheap; the neck keeps mmpretrain's default SyncBN, which
+# the 2-process CPU run turns into per-process BN (CPUDistributedDataParallel)
 model = dict(backbone=dict(stem_channels=16, base_channels=16),
-             neck=dict(in_channels=128, hid_channels=128, norm_cfg=dict(type='BN1d')))
+             neck=dict(in_channels=128, hid_channels=128))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2)
 default_hooks = dict(checkpoint=dict(interval=1000, by_epoch=False), logger=dict(interval=1))
 log_processor = dict(by_epoch=False)
@@ -219,6 +219,7 @@ def test_simclr_pretraining_logs_knn_accuracy_in_one_and_two_processes(tmp_path,
                      str(tmp_path / 'dist')],
                     env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
     dist = _knn_lines(proc.stdout + proc.stderr)
+    assert 'SyncBatchNorm layers run as per-process BatchNorm' in proc.stdout + proc.stderr
     assert [line[0] for line in dist] == [0, 1, 2]
     assert all(line[1:3] == (40, 20) for line in dist), dist
     assert dist[0][3] == pytest.approx(single[0][3], abs=100 / 40 + 1e-6)
