@@ -3,7 +3,7 @@ training speed of sar_mm's single-channel FCOS against mmdet's stock 3-channel R
 
     python benchmarks/transfer_ssdd.py [--data-root DIR] [--pretrained CKPT] [--iters 300]
         [--batch 2] [--img-size 512] [--speed-iters 10] [--pretrain-iters 300] [--seed 0]
-        [--work-dir work_dirs/benchmarks/transfer_ssdd] [--quick]
+        [--threads 1] [--work-dir work_dirs/benchmarks/transfer_ssdd] [--quick]
 
 Data: a real SAR ship set when there is one: ``--data-root`` (default ``../shared/data/
 hrsid_mini`` beside the repo, if present: 36 HRSID 800 x 800 scenes as 8-bit JPEG with boxes in
@@ -26,6 +26,8 @@ hrsid_mini`` beside the repo, if present: 36 HRSID 800 x 800 scenes as 8-bit JPE
     (goal: at most 1.05).
 Results: printed, and ``<work-dir>/transfer_ssdd.md`` / ``.csv``; logs and checkpoints of every
 run in the work dir. ``--quick`` shrinks everything (a smoke run of a few minutes).
+``--threads`` sets torch's threads here and in the training runs (default 1: on a machine shared
+with other jobs, two threads per process were 5-10x slower than one, from oversubscription).
 """
 import argparse
 import csv
@@ -44,6 +46,8 @@ sys.path.insert(0, ROOT)
 FCOS_R18 = osp.join(ROOT, 'configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py')
 SIMCLR = osp.join(ROOT, 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_synthetic-sar.py')
 DEFAULT_REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'hrsid_mini')
+# --quick: iterations, image size, SimCLR iterations, timed speed steps
+QUICK = (6, 256, 4, 3)
 
 
 def parse_args(argv=None):
@@ -65,13 +69,20 @@ def parse_args(argv=None):
     parser.add_argument('--speed-iters', type=int, default=10,
                         help='timed training steps per model (after 2 warm-up steps)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='CPU threads of every run (default 1)')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'benchmarks',
                                                        'transfer_ssdd'))
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: 6 iterations, 256 px, tiny pretraining, 3 speed steps')
     args = parser.parse_args(argv)
     if args.quick:
-        args.iters, args.img_size, args.pretrain_iters, args.speed_iters = 6, 256, 4, 3
+        args.iters, args.img_size, args.pretrain_iters, args.speed_iters = QUICK
+    for name in ('iters', 'batch', 'pretrain_iters', 'speed_iters', 'threads'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be at least 1')
+    if args.img_size < 64 or args.img_size % 32:
+        parser.error(f'--img-size must be a multiple of 32, at least 64; got {args.img_size}')
     return args
 
 
@@ -257,7 +268,7 @@ def run(cmd, log_path):
     start = time.time()
     with open(log_path, 'w') as log:
         proc = subprocess.run([sys.executable] + cmd, cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT, text=True)
+                              stderr=subprocess.STDOUT, text=True, env=os.environ)
     if proc.returncode != 0:
         with open(log_path) as f:
             tail = f.read()[-4000:]
@@ -373,7 +384,10 @@ def speed(args, data, config):
 
 def main(argv=None):
     args = parse_args(argv)
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):  # for the tools/*.py runs
+        os.environ[var] = str(args.threads)
     import torch
+    torch.set_num_threads(args.threads)
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
     start = time.time()

@@ -167,3 +167,22 @@ def test_classifier_after_another_codebase_set_the_default_scope(resnet_ckpt, fo
     finally:
         init_default_scope('mmpretrain')
     assert result['pred_class'] in CLASSES
+
+
+def test_checkpoints_go_through_the_safe_loader(tmp_path, resnet_ckpt):
+    """A checkpoint with a pickled object off sar_mm's allow-list is refused by every
+    inferencer (torch weights_only loading), naming the file."""
+    import argparse
+
+    from sar_mm.engine import UnsafeCheckpointError, load_checkpoint_file
+    checkpoint = load_checkpoint_file(resnet_ckpt)
+    checkpoint['meta']['args'] = argparse.Namespace(lr=0.1)
+    unsafe = str(tmp_path / 'unsafe.pth')
+    torch.save(checkpoint, unsafe)
+    with pytest.raises(UnsafeCheckpointError, match='unsafe.pth: refused.*Namespace'):
+        init_sar_classifier(config_path(RESNET_CLS), unsafe)
+    det = load_checkpoint_file(save_random_checkpoint(FCOS, tmp_path / 'fcos.pth'))
+    det['meta']['args'] = argparse.Namespace(lr=0.1)
+    torch.save(det, unsafe)
+    with pytest.raises(UnsafeCheckpointError, match='unsafe.pth: refused.*Namespace'):
+        SARDetInferencer(config_path(FCOS), unsafe, device='cpu')

@@ -3,6 +3,8 @@
 # other chip (fewshot_split='rest'), the held-out protocol used when no official test split exists.
 dataset_type = 'SARClassificationDataset'
 data_root = 'data/synthetic_sar/vehicles/'
+# the generator's class order (meta/classes.txt), so predictions and reports carry names
+classes = ('tank', 'truck', 'apc', 'bulldozer', 'air_defence')
 num_shots = 10
 fewshot_seed = 0
 
@@ -23,6 +25,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
+                 metainfo=dict(classes=classes),
                  num_shots=num_shots, seed=fewshot_seed, fewshot_split='train',
                  pipeline=train_pipeline),
 )
@@ -32,6 +35,7 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
+                 metainfo=dict(classes=classes),
                  num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest',
                  pipeline=test_pipeline),
 )

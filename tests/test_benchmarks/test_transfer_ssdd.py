@@ -1,0 +1,73 @@
+"""benchmarks/transfer_ssdd.py: arguments, the hrsid_mini -> COCO converter, the generated-data
+fallback and the FCOS config it writes (the end-to-end --quick run takes minutes: not here)."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from benchmarks import transfer_ssdd as bench
+
+
+def test_arguments():
+    args = bench.parse_args([])
+    assert (args.iters, args.batch, args.img_size, args.threads) == (300, 2, 512, 1)
+    quick = bench.parse_args(['--quick'])
+    assert (quick.iters, quick.img_size, quick.pretrain_iters, quick.speed_iters) == bench.QUICK
+
+
+@pytest.mark.parametrize('argv', [['--iters', '0'], ['--img-size', '500'], ['--threads', '0']])
+def test_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(argv)
+    assert 'error' in capsys.readouterr().err
+
+
+def test_convert_hrsid_mini(tmp_path):
+    src = tmp_path / 'hrsid_mini'
+    (src / 'images').mkdir(parents=True)
+    boxes = {}
+    for i in range(5):
+        name = f'P{i:04d}_0_800_0_800.jpg'
+        cv2.imwrite(str(src / 'images' / name), np.full((800, 800, 3), 40 + i, np.uint8))
+        # inclusive pixel ranges; the second is a 1-pixel mask speck
+        boxes[name] = [[100, 200, 139, 219], [651, 460, 651, 460]]
+    (src / 'boxes_from_masks.json').write_text(json.dumps(boxes))
+    out = tmp_path / 'coco'
+    summary = bench.convert_hrsid_mini(str(src), str(out), 512, num_train=3, seed=0)
+    assert summary == dict(train=dict(images=3, ships=3), val=dict(images=2, ships=2))
+    train = json.loads((out / 'annotations' / 'train.json').read_text())
+    val = json.loads((out / 'annotations' / 'val.json').read_text())
+    assert not {i['file_name'] for i in train['images']} & {i['file_name'] for i in val['images']}
+    # corners [100, 200, 140, 220] at 800 px -> x 0.64 at 512 px
+    np.testing.assert_allclose(train['annotations'][0]['bbox'], [64, 128, 25.6, 12.8])
+    img = cv2.imread(str(out / 'images' / 'train' / train['images'][0]['file_name']),
+                     cv2.IMREAD_UNCHANGED)
+    assert img.shape == (512, 512) and img.dtype == np.uint8
+    with pytest.raises(FileNotFoundError, match='boxes_from_masks.json'):
+        bench.convert_hrsid_mini(str(tmp_path), str(out), 512)
+
+
+def test_generated_fallback_and_config(tmp_path):
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+    args = bench.parse_args(['--quick', '--synthetic', '--work-dir', str(tmp_path)])
+    data = bench.prepare_data(args, str(tmp_path))
+    assert not data['real'] and data['splits']['train']['images'] == 8
+    assert osp.isfile(osp.join(data['root'], 'annotations', 'train_png8.json'))
+    png = cv2.imread(osp.join(data['root'], 'png8', 'train', 'train_0000.png'),
+                     cv2.IMREAD_UNCHANGED)
+    assert png.dtype == np.uint8 and png.std() > 10
+    mean, std = bench.db_statistics(data['root'], data['db_floor'])
+    assert -40 < mean < 0 and std > 1
+    body = bench.FCOS_BODY.format(size=128, mean=mean, std=std, db_floor=data['db_floor'],
+                                  batch=2, root=data['root'], iters=6, warmup=1, milestone=4,
+                                  lr=0.005, seed=0, score_thr=0.0)
+    cfg = Config.fromfile(bench.write_config(str(tmp_path / 'fcos.py'), bench.FCOS_R18, body))
+    assert cfg.val_cfg is None and cfg.train_cfg.max_iters == 6
+    assert cfg.test_evaluator.ann_file == data['root'] + 'annotations/val.json'
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    assert model.backbone.conv1.in_channels == 1
