@@ -270,7 +270,7 @@ def slice_coco_scenes(ann_file, img_dir, out_dir, tile_size=800, overlap=0.0, st
     for ann in coco['annotations']:
         anns_of.setdefault(ann['image_id'], []).append(ann)
     counts = dict(scenes=0, tiles=0, boxes=0, truncated=0, ignored=0, dropped=0, invalid=0)
-    images, annotations, sizes = [], [], {}
+    images, annotations, sizes, stems = [], [], {}, {}
     bar = None
     if progress:
         from mmengine.utils import ProgressBar
@@ -292,6 +292,10 @@ def slice_coco_scenes(ann_file, img_dir, out_dir, tile_size=800, overlap=0.0, st
         ext = _tile_extension(tile_format, meta['dtype'], np.iscomplexobj(array),
                               array.shape[2])
         stem = osp.splitext(osp.basename(scene['file_name']))[0]
+        if stem in stems:
+            raise ValueError(f'{ann_file}: scenes {stems[stem]!r} and {scene["file_name"]!r} '
+                             'have the same file name stem; their tiles would overwrite each other')
+        stems[stem] = scene['file_name']
         for window in tile_windows(height, width, tile_size, overlap, stride):
             x0, y0, x1, y1 = window
             index, local, visible = boxes_in_window(np.where(valid[:, None], boxes, 0), window)
