@@ -1,8 +1,9 @@
 # SAR-JEPA of the small ViT (6 blocks, width 192, 8-px patches) on real unlabelled SAR chips,
 # 128 px: the MSTAR SOC-10 17 deg JPEG chips by default (data/mstar_soc10/train/<CLASS>/*.jpeg;
 # any folder of chips: --cfg-options train_dataloader.dataset.data_root=DIR
-# "train_dataloader.dataset.roots=[SUB]"). A 16 x 16 patch grid in 4 windows of 8 x 8 patches
-# (the paper's 4 windows covering the image), 80 % of each window masked.
+# "train_dataloader.dataset.roots=[SUB]"). A 16 x 16 patch grid, 4 windows of 8 x 8 patches at
+# random positions (a quarter of the grid each, as the paper's 7 x 7 windows on its 14 x 14
+# grid), 80 % of each window masked.
 #
 # Input domain: the one of the recognition configs (configs/_base_/datasets/mstar_soc10.py):
 # the central 128 px, DRAA tone mapping into [0, 1] (random brightness here), normalised by the

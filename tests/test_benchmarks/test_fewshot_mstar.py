@@ -12,7 +12,7 @@ from benchmarks import fewshot_mstar as bench
 
 def test_defaults_and_quick():
     args = bench.parse_args([])
-    assert (args.img_size, args.epochs, args.shots, args.seeds) == (64, 10, 10, [0, 1, 2])
+    assert (args.img_size, args.epochs, args.shots, args.seeds) == (64, 3, 10, [0, 1])
     quick = bench.parse_args(['--quick'])
     for key, value in bench.QUICK.items():
         assert getattr(quick, key) == value
@@ -69,8 +69,7 @@ def test_derived_configs(synthetic_root, tmp_path):
     import numpy as np
     import torch
     from mmcv.transforms import Compose
-
-    from sar_mm.registry import TRANSFORMS
+    from mmpretrain.registry import TRANSFORMS
     args = bench.parse_args(['--img-size', '32', '--batch', '16', '--epochs', '3',
                              '--probe-epochs', '4'])
     data = _synthetic_data(synthetic_root)
@@ -96,6 +95,7 @@ def test_derived_configs(synthetic_root, tmp_path):
     vit = bench.probe_config('vit', data, args, mean, std, str(tmp_path / 'v'), ckpt)
     assert vit.model.backbone.img_size == 32 and vit.model.head.num_classes == 5
     assert vit.model.backbone.init_cfg['checkpoint'] == ckpt
+    assert vit.model.backbone.init_cfg['missing'] == 'warn'  # ln2 is not pretrained
     for loader in (vit.train_dataloader, vit.test_dataloader):
         assert loader.dataset.type == 'SARClassificationDataset'
         assert loader.dataset.ann_file == 'meta/all.txt'
@@ -104,7 +104,9 @@ def test_derived_configs(synthetic_root, tmp_path):
     resnet = bench.probe_config('resnet18', data, args, mean, std, str(tmp_path / 'r'))
     assert 'init_cfg' not in resnet.model.backbone
     model = _build(resnet)
-    pipeline = Compose([TRANSFORMS.build(t) for t in resnet.test_dataloader.dataset.pipeline])
+    model.eval()
+    steps = resnet.test_dataloader.dataset.pipeline
+    pipeline = Compose([TRANSFORMS.build(t) for t in steps])
     sample = pipeline(dict(img_path=osp.join(synthetic_root, 'vehicles', 'images', 'tank',
                                              'tank_0000.png')))
     assert tuple(sample['inputs'].shape) == (1, 32, 32)
