@@ -10,6 +10,21 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Restore mmengine's default-scope stack after each test.
+
+    mmdet's and mmseg's inferencers (and any Runner) leave their scope as the process's current
+    one, and later registry builds without an explicit scope would then look names up there;
+    in a user's process one codebase drives the run, here each test starts as a fresh one.
+    """
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory):
     """The 'tiny' synthetic SAR sets: unlabeled/, vehicles/, ships/ (seed 0)."""

@@ -76,9 +76,18 @@ def test_classifier_api_on_arrays_and_batches(resnet_ckpt, formats):
         assert result['pred_scores'] == pytest.approx(by_path['pred_scores'], abs=1e-6)
 
 
-def test_classifier_without_class_names(tmp_path, formats):
+def test_class_names_from_the_config_or_numbered(tmp_path, formats):
     ckpt = save_random_checkpoint(RESNET_CLS, tmp_path / 'nometa.pth')
+    # no names in the checkpoint: the config's dataset metainfo gives them
+    cfg = Config.fromfile(config_path(RESNET_CLS))
     result = SARImageClassificationInferencer(config_path(RESNET_CLS), ckpt)(formats['npy'])[0]
+    assert list(result['pred_scores']) == list(cfg.classes)
+    # nor in the config: numbered classes
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.pop('metainfo', None)
+    nameless = str(tmp_path / 'nameless.py')
+    cfg.dump(nameless)
+    result = SARImageClassificationInferencer(nameless, ckpt)(formats['npy'])[0]
     assert list(result['pred_scores']) == [f'class_{i}' for i in range(5)]
 
 

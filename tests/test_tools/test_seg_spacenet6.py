@@ -129,4 +129,6 @@ test_dataloader = val_dataloader
         log[-3000:]
     assert re.search(r'\|\s+building\s+\|', log), log[-3000:]
     # PerClassIoUMetric puts the building IoU and F1 into the metrics themselves
-    assert re.search(r'IoU.building: [\d.]+.*Fscore.building: [\d.]+', log), log[-3000:]
+    # (an F-score is nan while nothing is predicted as building, after 2 iterations)
+    assert re.search(r'IoU\.building: [\d.]+.*Fscore\.building: (?:[\d.]+|nan)', log), \
+        log[-3000:]
