@@ -11,28 +11,19 @@ is given): per image ``img_path``, ``pred_label``, ``pred_class``, ``pred_score`
 ``<name>.png``: the image in dB (percentile stretch) with the prediction drawn on it.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
+from sar_mm.apis.demo_cli import add_common_args, write_results  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('img', help='a SAR image file or a folder (searched recursively)')
-    parser.add_argument('config', help='the classifier config')
-    parser.add_argument('checkpoint', help='the trained checkpoint')
-    parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument('--show-dir', help='write a picture of each prediction here')
-    parser.add_argument('--out', help='write the results to this JSON file')
+    add_common_args(parser, 'classifier', 'write a picture of each prediction here',
+                    'override settings of the config, e.g. model.head.num_classes=8')
     parser.add_argument('--topk', type=int, help='also list the K most probable classes')
-    parser.add_argument('--batch-size', type=int, default=1, help='images per forward pass')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, e.g. model.head.num_classes=8')
     args = parser.parse_args(argv)
     if args.topk is not None and args.topk < 1:
         parser.error(f'--topk must be >= 1, got {args.topk}')
@@ -48,21 +39,14 @@ def main(argv=None):
                                                   cfg_options=args.cfg_options)
     results = inferencer(args.img, batch_size=args.batch_size, show_dir=args.show_dir,
                          topk=args.topk)
-    for result in results:
-        line = f'{result.get("img_path", "<array>")}: {result["pred_class"]} ' \
-               f'({result["pred_score"]:.4f})'
+
+    def describe(result):
+        line = f'{result["pred_class"]} ({result["pred_score"]:.4f})'
         if 'topk' in result:
             line += '  top-k: ' + ', '.join(f'{c} {s:.4f}' for c, s in result['topk'])
-        print(line)
-    if args.show_dir:
-        print(f'pictures written to {args.show_dir}')
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
-        print(f'{len(results)} results written to {args.out}')
-    else:
-        print(json.dumps(results, indent=2))
+        return line
+
+    write_results(results, describe, args.out, pictures=args.show_dir)
 
 
 if __name__ == '__main__':

@@ -6,18 +6,16 @@ unchanged) and the pictures are drawn on the image in dB with a percentile stret
 scenes, 16-bit chips, complex ``.npy`` and MSTAR raw files are detected and shown correctly.
 """
 import os.path as osp
-import warnings
 
 from mmdet.apis import DetInferencer
 from mmengine.dataset import Compose
 
-from .config_utils import config_metainfo, merge_data_preprocessor
 from .sar_inputs import (display_image, expand_inputs, find_test_pipeline, output_names,
                          split_loading_step)
-from .weights import dataset_meta_of, load_inference_weights
+from .weights import SARWeightsMixin
 
 
-class SARDetInferencer(DetInferencer):
+class SARDetInferencer(SARWeightsMixin, DetInferencer):
     """mmdet's ``DetInferencer`` for SAR files and arrays.
 
     Differences from mmdet's inferencer:
@@ -40,28 +38,19 @@ class SARDetInferencer(DetInferencer):
         show_progress (bool): Progress bar over batches. Defaults to True.
     """
 
+    _task_verb = 'detecting'
+
     def __init__(self, model, weights=None, device=None, palette='none', show_progress=True):
         self._weights_source = weights
         self.loader = None
         super().__init__(model=model, weights=weights, device=device, scope='mmdet',
                          palette=palette, show_progress=show_progress)
 
-    def _init_model(self, cfg, weights, device='cpu'):
-        return super()._init_model(merge_data_preprocessor(cfg), weights, device)
-
     def _load_weights_to_model(self, model, checkpoint, cfg):
         from mmdet.registry import DATASETS
-        metainfo = config_metainfo(cfg, DATASETS)
-        meta = {}
-        if checkpoint is not None:
-            meta = dataset_meta_of(load_inference_weights(model, checkpoint,
-                                                          source=self._weights_source))
-        else:
-            warnings.warn('no checkpoint: detecting with the initial (random) weights')
+        metainfo, meta = self._load_checkpoint_meta(model, checkpoint, cfg, DATASETS)
         dataset_meta = dict(metainfo, **meta)
-        if not dataset_meta.get('classes'):
-            raise ValueError(f'{self._weights_source or cfg.filename}: no class names in the '
-                             'checkpoint meta or the config\'s test dataset')
+        self._check_classes(dataset_meta.get('classes'), cfg)
         if self.palette != 'none':
             dataset_meta['palette'] = self.palette
         elif dataset_meta.get('palette') is None:

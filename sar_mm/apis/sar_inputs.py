@@ -61,23 +61,10 @@ class SARInferencerLoader(LoadSARImage):
                                f'{raw.shape}')
         if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == np.bool_):
             raise SARFileError(path, f'unsupported array dtype {raw.dtype}')
-        on_disk = raw.dtype
         array = (raw.astype(np.complex64, copy=False) if np.iscomplexobj(raw) else
                  raw.astype(np.float32, copy=False))
-        # The same steps, in the same order, as LoadSARImage.transform after read_sar.
-        array = self._select_bands(self._pairs_to_complex(array, path), path)
-        array = self._handle_nonfinite(array, path)
-        img = self._convert(array, path).astype(np.float32, copy=False)
-        if self.repeat_to is not None and img.shape[2] == 1:
-            img = np.repeat(img, self.repeat_to, axis=2)
-        img = np.ascontiguousarray(img)
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        results['sar_meta'] = dict(
-            dtype=str(on_disk), num_bands=raw.shape[2], domain=self.to,
-            value_range=(float(img.min()), float(img.max())))
-        return results
+        # LoadSARImage's own conversion of what read_sar returns.
+        return self._put_raster(results, array, path, str(raw.dtype), raw.shape[2])
 
 
 def _type_name(step):

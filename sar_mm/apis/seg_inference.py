@@ -8,7 +8,6 @@ mask written as a PNG (one uint8 label index per pixel).
 """
 import os
 import os.path as osp
-import warnings
 
 import numpy as np
 from mmengine.dataset import Compose
@@ -16,13 +15,12 @@ from mmengine.infer.infer import BaseInferencer
 from mmseg.apis import MMSegInferencer
 from PIL import Image
 
-from .config_utils import config_metainfo, merge_data_preprocessor
 from .sar_inputs import (display_image, expand_inputs, find_test_pipeline, output_names,
                          split_loading_step)
-from .weights import dataset_meta_of, load_inference_weights
+from .weights import SARWeightsMixin
 
 
-class SARSegInferencer(MMSegInferencer):
+class SARSegInferencer(SARWeightsMixin, MMSegInferencer):
     """mmseg's ``MMSegInferencer`` for SAR files and arrays.
 
     Call it with ``show_dir`` (overlay pictures ``<show_dir>/<image name>.png``) and
@@ -41,6 +39,7 @@ class SARSegInferencer(MMSegInferencer):
     visualize_kwargs = {'show', 'wait_time', 'img_out_dir', 'opacity', 'return_vis',
                         'with_labels'}
     postprocess_kwargs = {'pred_out_dir', 'return_masks'}
+    _task_verb = 'segmenting'
 
     def __init__(self, model, weights=None, device=None):
         self._weights_source = weights
@@ -48,22 +47,11 @@ class SARSegInferencer(MMSegInferencer):
         self._names = []
         super().__init__(model=model, weights=weights, device=device, scope='mmseg')
 
-    def _init_model(self, cfg, weights, device='cpu'):
-        return super()._init_model(merge_data_preprocessor(cfg), weights, device)
-
     def _load_weights_to_model(self, model, checkpoint, cfg):
         from mmseg.registry import DATASETS
-        metainfo = config_metainfo(cfg, DATASETS)
-        meta = {}
-        if checkpoint is not None:
-            meta = dataset_meta_of(load_inference_weights(model, checkpoint,
-                                                          source=self._weights_source))
-        else:
-            warnings.warn('no checkpoint: segmenting with the initial (random) weights')
+        metainfo, meta = self._load_checkpoint_meta(model, checkpoint, cfg, DATASETS)
         classes = meta.get('classes') or metainfo.get('classes')
-        if not classes:
-            raise ValueError(f'{self._weights_source or cfg.filename}: no class names in the '
-                             'checkpoint meta or the config\'s test dataset')
+        self._check_classes(classes, cfg)
         model.dataset_meta = dict(classes=list(classes),
                                   palette=meta.get('palette') or metainfo.get('palette'))
 

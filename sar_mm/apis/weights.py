@@ -9,9 +9,12 @@ the model (after the logged input-channel / position-embedding adaptation of
 :func:`sar_mm.engine.adapt_state_dict_to_model`).
 """
 import re
+import warnings
 
 from sar_mm.engine import (CheckpointMismatchError, adapt_state_dict_to_model,
                            load_checkpoint_file)
+
+from .config_utils import config_metainfo, merge_data_preprocessor
 
 
 def load_inference_weights(model, checkpoint, source=None):
@@ -62,3 +65,46 @@ def dataset_meta_of(checkpoint):
     if meta.get('PALETTE') is not None:
         out['palette'] = meta['PALETTE']
     return out
+
+
+class SARWeightsMixin:
+    """Model building and strict weight loading shared by the SAR detection and segmentation
+    inferencers; list it before the OpenMMLab inferencer among the bases.
+
+    The inferencer sets ``self._weights_source`` (the checkpoint named in errors) before
+    ``super().__init__`` and names what it does in ``_task_verb`` (for the no-checkpoint warning).
+    """
+
+    _task_verb = 'predicting'
+
+    def _init_model(self, cfg, weights, device='cpu'):
+        return super()._init_model(merge_data_preprocessor(cfg), weights, device)
+
+    def _load_checkpoint_meta(self, model, checkpoint, cfg, datasets):
+        """Load ``checkpoint`` strictly into ``model`` (warn and keep the initial weights when
+        it is None).
+
+        Args:
+            model (nn.Module): The model built from ``cfg``.
+            checkpoint (str | dict | None): The weights.
+            cfg (mmengine.Config): The config.
+            datasets (mmengine.Registry): The codebase's DATASETS registry.
+
+        Returns:
+            tuple[dict, dict]: The ``metainfo`` of the config's test dataset and the
+            checkpoint's ``dataset_meta`` (``{}`` without one).
+        """
+        metainfo = config_metainfo(cfg, datasets)
+        meta = {}
+        if checkpoint is not None:
+            meta = dataset_meta_of(load_inference_weights(model, checkpoint,
+                                                          source=self._weights_source))
+        else:
+            warnings.warn(f'no checkpoint: {self._task_verb} with the initial (random) weights')
+        return metainfo, meta
+
+    def _check_classes(self, classes, cfg):
+        """Raise a ValueError naming the checkpoint (or config) when ``classes`` is empty."""
+        if not classes:
+            raise ValueError(f'{self._weights_source or cfg.filename}: no class names in the '
+                             'checkpoint meta or the config\'s test dataset')

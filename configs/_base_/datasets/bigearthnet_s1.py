@@ -7,46 +7,26 @@
 #   data/BigEarthNet-S1/patches/S1A_..._VV.npy 9,10
 #   data/BigEarthNet-S1/ben_train.txt, ben_val.txt
 # Point elsewhere with --cfg-options {train,val,test}_dataloader.dataset.data_root=DIR
+_base_ = ['./sar_hub_scenes_128px.py']
 dataset_type = 'BigEarthNetS1'
 data_root = 'data/BigEarthNet-S1/'
-data_prefix = 'patches'
 num_classes = 19
-img_size = 128
 
 # mean: SAR-HUB's for this set after DRAA; std: pixel std of DRAA-truncated Sentinel-1 chips
 data_preprocessor = dict(num_classes=num_classes, mean=[0.60], std=[0.19], to_rgb=False)
 
-train_pipeline = [
-    dict(type='LoadSARImage', to='amplitude', bands=[0]),
+# SAR-HUB's DRAA step for this set, after LoadSARImage
+train_pipeline = _base_.train_pipeline[:1] + [
     dict(type='DRAAPercentileTruncation', truncation_range=(0., 2.)),
-    dict(type='Resize', scale=(img_size, img_size)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='Rotate', magnitude_range=(0., 10.), magnitude_std='inf', prob=1.0,
-         random_negative_prob=0.5, pad_val=0, interpolation='bilinear'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadSARImage', to='amplitude', bands=[0]),
+] + _base_.train_pipeline[1:]
+test_pipeline = _base_.test_pipeline[:1] + [
     dict(type='DRAAPercentileTruncation', truncation_range=(0., 2.), test_mode=True),
-    dict(type='Resize', scale=(img_size, img_size)),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix=data_prefix,
-                 ann_file='ben_train.txt', pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=200,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix=data_prefix,
-                 ann_file='ben_val.txt', pipeline=test_pipeline),
-)
+] + _base_.test_pipeline[1:]
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                     ann_file='ben_train.txt', pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                   ann_file='ben_val.txt', pipeline=test_pipeline))
+test_dataloader = val_dataloader
 # multi-label: F1 / precision / recall at score 0.5 (macro over classes and micro over
 # labels) and mAP
 val_evaluator = [
@@ -56,5 +36,4 @@ val_evaluator = [
          average='micro'),
     dict(type='AveragePrecision'),
 ]
-test_dataloader = val_dataloader
 test_evaluator = val_evaluator

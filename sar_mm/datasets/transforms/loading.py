@@ -126,21 +126,38 @@ class LoadSARImage(BaseTransform):
         array[~finite] = self.fill_value
         return array
 
-    def transform(self, results):
-        path = results['img_path']
-        array, meta = read_sar(path)
+    def _put_raster(self, results, array, path, dtype, num_bands):
+        """Convert a raster as read from ``path`` and store it in ``results``.
+
+        Args:
+            results (dict): Updated in place with ``img`` (float32 (H, W, C)), ``img_shape``,
+                ``ori_shape`` and ``sar_meta``.
+            array (np.ndarray): (H, W, B) float32 or complex64 values in ``file_kind``.
+            path (str): Named in errors and in the NaN/Inf log.
+            dtype (str): The data type on disk (for ``sar_meta``).
+            num_bands (int): The bands on disk (for ``sar_meta``).
+
+        Returns:
+            dict: ``results``.
+        """
         array = self._select_bands(self._pairs_to_complex(array, path), path)
         array = self._handle_nonfinite(array, path)
         img = self._convert(array, path).astype(np.float32, copy=False)
         if self.repeat_to is not None and img.shape[2] == 1:
-            img = np.repeat(img, self.repeat_to, axis=2)
+            img = np.repeat(img, self.repeat_to, axis=2)  # (H, W, 1) -> (H, W, repeat_to)
         img = np.ascontiguousarray(img)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         results['sar_meta'] = dict(
-            dtype=meta['dtype'], num_bands=meta['num_bands'], domain=self.to,
+            dtype=dtype, num_bands=num_bands, domain=self.to,
             value_range=(float(img.min()), float(img.max())))
+        return results
+
+    def transform(self, results):
+        path = results['img_path']
+        array, meta = read_sar(path)
+        self._put_raster(results, array, path, meta['dtype'], meta['num_bands'])
         if 'mstar_header' in meta:
             results['mstar_header'] = meta['mstar_header']
         return results
