@@ -91,6 +91,9 @@ def parse_args(argv=None):
                         help='pretrain on the first N chips of the pool only (default: all)')
     parser.add_argument('--synthetic', action='store_true',
                         help='use the generated set even when MSTAR is present')
+    parser.add_argument('--probe-norm', action='store_true',
+                        help="MAE's affine-free BatchNorm on the frozen features before the "
+                        'linear head (tools/fewshot_eval.py --probe-norm)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: ' + ', '.join(f'{k.replace("_", "-")} {v}'
                                                        for k, v in QUICK.items()) +
@@ -341,7 +344,8 @@ def main(argv=None):
         print(f'Linear probe {backbone} ({init} init): {args.shots} shots, seeds '
               f'{" ".join(map(str, args.seeds))} ... (log {stage}.log)', flush=True)
         t0 = time.time()
-        run(['tools/fewshot_eval.py', cfg_file, '--mode', 'linear', '--shots', str(args.shots),
+        run(['tools/fewshot_eval.py', cfg_file, '--mode', 'linear'] +
+            (['--probe-norm'] if args.probe_norm else []) + ['--shots', str(args.shots),
              '--seeds'] + [str(s) for s in args.seeds] + ['--work-dir', stage], stage + '.log')
         top1, top1_std, per_class, per_class_std = read_summary(
             osp.join(stage, 'fewshot_results.csv'))
@@ -353,7 +357,9 @@ def main(argv=None):
 
     header = '\n'.join([
         f'Data: {data["name"]}.',
-        f'Protocol: linear probe (tools/fewshot_eval.py --mode linear) on the frozen backbone, '
+        f'Protocol: linear probe (tools/fewshot_eval.py --mode linear'
+        + (' --probe-norm: feature BatchNorm before the head' if args.probe_norm else '')
+        + ') on the frozen backbone, '
         f'{args.shots} shots per class, seeds {", ".join(map(str, args.seeds))} (mean ± std), '
         f'{args.probe_epochs} epochs; tested on every chip not drawn for training. Inputs: '
         f'{args.img_size} px centre crops, DRAA tone mapping, normalised with mean {mean:.4f}, '

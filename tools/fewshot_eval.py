@@ -3,7 +3,8 @@
     python tools/fewshot_eval.py CONFIG [--shots 10 20 40] [--seeds 0 1 2]
                                  [--mode finetune|linear [...]] [--work-dir DIR]
                                  [--data-root DIR] [--test-split config|rest]
-                                 [--linear-lr LR] [--freeze MODULE ...] [--keep-checkpoints]
+                                 [--linear-lr LR] [--freeze MODULE ...] [--probe-norm]
+                                 [--keep-checkpoints]
                                  [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
 
 For every mode, number of shots and seed, the config is trained on ``shots`` samples per class
@@ -62,6 +63,9 @@ def parse_args(argv=None):
     parser.add_argument('--freeze', nargs='+',
                         help='modules frozen in linear mode (default: backbone, and neck if '
                         'the model has one)')
+    parser.add_argument('--probe-norm', action='store_true',
+                        help="linear mode: MAE's parameter-free BatchNorm on the frozen features "
+                        'before the head (ClsBatchNormNeck, after the model\'s own neck)')
     parser.add_argument('--keep-checkpoints', action='store_true',
                         help="save each run's last checkpoint in its work dir")
     args = parse_runner_args(add_runner_args(parser), argv)
@@ -119,7 +123,8 @@ def main(argv=None):
             linear_lr=args.linear_lr, freeze=args.freeze,
             keep_checkpoints=args.keep_checkpoints,
             experiment_name=f'fewshot_{config_name}_{name}',
-            num_classes=int((counts > 0).sum()), world_size=_world_size(args.launcher))
+            num_classes=int((counts > 0).sum()), world_size=_world_size(args.launcher),
+            probe_norm=args.probe_norm and mode == 'linear')
         start = time.time()
         result = run_one(run_cfg)
         row = dict(mode=mode, shots=shots, seed=seed, top1=result['top1'],

@@ -173,8 +173,15 @@ def prepare_protocol(cfg, shots, test_split='config'):
 
 def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linear_lr=None,
                     freeze=None, keep_checkpoints=False, experiment_name=None, num_classes=None,
-                    world_size=1):
+                    world_size=1, probe_norm=False):
     """The config of one run of the protocol (see the module docstring).
+
+    With ``probe_norm`` (linear mode only), MAE's linear-probe feature normalisation is put
+    between the frozen features and the head: a BatchNorm without affine parameters
+    (mmpretrain's ``ClsBatchNormNeck``; He et al., CVPR 2022), after the model's own neck if it
+    has one (``SequentialNeck``). Its statistics are learnt on the training shots; the frozen
+    modules are then the backbone and the original neck. Features whose scale varies little
+    between images (a short SAR-JEPA pretraining) become separable for the linear head.
 
     With ``num_classes`` given, a draw whose last training batch (per rank) would hold a single
     sample, which BatchNorm cannot normalise in training, drops that batch (``drop_last``).
@@ -211,9 +218,23 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
     if hooks.get('checkpoint') is not None:
         hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints),
                                    save_best=None)
+    if probe_norm and mode != 'linear':
+        raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear mode only')
     if mode == 'linear':
+        own_neck = cfg.model.get('neck')
+        if probe_norm:
+            dim = (cfg.model.get('head') or {}).get('in_channels')
+            if not dim:
+                raise FewShotConfigError(f'{where}: model.head.in_channels is needed for the '
+                                         'probe feature BatchNorm (--probe-norm)')
+            norm = dict(type='ClsBatchNormNeck', input_features=int(dim))
+            cfg.model['neck'] = (dict(type='SequentialNeck', necks=[own_neck, norm])
+                                 if own_neck else norm)
         if freeze is None:
-            freeze = ('backbone', 'neck') if cfg.model.get('neck') else ('backbone', )
+            if own_neck:
+                freeze = ('backbone', 'neck.necks.0') if probe_norm else ('backbone', 'neck')
+            else:
+                freeze = ('backbone', )
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
             dict(type='FreezeModulesHook', modules=tuple(freeze), eval_mode=True)]
         cfg.find_unused_parameters = True  # the frozen parameters get no gradient under DDP

@@ -61,3 +61,20 @@ def test_sar_jepa_vit_in_fcos_trains_and_loads_pretrained(tmp_path):
     total.backward()
     assert fcos.backbone.layers[0].attn.qkv.weight.grad.abs().sum() > 0
     assert fcos.neck.stages[0][0].conv.weight.grad.abs().sum() > 0
+
+
+def test_sequential_neck_chains_necks_in_the_current_scope():
+    import pytest
+    import torch
+    from mmengine.registry import DefaultScope
+    from sar_mm.models.necks import SequentialNeck
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        neck = SequentialNeck([dict(type='GlobalAveragePooling'),
+                               dict(type='ClsBatchNormNeck', input_features=4)])
+    x = torch.arange(2 * 4 * 3 * 3, dtype=torch.float32).view(2, 4, 3, 3)
+    out = neck((x, ))
+    pooled = x.mean(dim=(2, 3))
+    expected = (pooled - pooled.mean(0)) / torch.sqrt(pooled.var(0, unbiased=False) + 1e-6)
+    torch.testing.assert_close(out[0], expected)
+    with pytest.raises(ValueError, match='at least one neck'):
+        SequentialNeck([])

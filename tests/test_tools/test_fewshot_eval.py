@@ -146,3 +146,36 @@ def test_fewshot_eval_two_processes(config, tmp_path):
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [r['seed'] for r in runs] == ['0', '1']
     assert all(int(r['num_test']) == 50 for r in runs)  # each test chip counted once
+
+
+def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
+    """--probe-norm: MAE's affine-free BatchNorm after the model's own neck; only the backbone
+    and that neck are frozen, the BatchNorm learns its statistics on the shots."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+    from sar_mm.evaluation.fewshot_protocol import make_run_config
+    cfg = Config.fromfile(config)
+    run = make_run_config(cfg, 'linear', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
+    assert run.model.neck == dict(type='SequentialNeck', necks=[
+        cfg.model.neck, dict(type='ClsBatchNormNeck', input_features=128)])
+    assert run.custom_hooks[-1]['modules'] == ('backbone', 'neck.necks.0')
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(dict(run.model, data_preprocessor=run.data_preprocessor))
+    feats = model.extract_feat(torch.randn(6, 1, 32, 32) * 3 + 5)
+    # pooled, then normalised over the batch without affine parameters
+    assert feats[0].shape == (6, 128)
+    assert feats[0].mean(0).abs().max() < 1e-4
+    assert not list(model.neck.necks[1].parameters())
+    with pytest.raises(FewShotConfigError, match='linear mode only'):
+        make_run_config(cfg, 'finetune', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
+
+    work_dir = tmp_path / 'probe_norm'
+    proc = run_tool(['tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0',
+                     '--mode', 'linear', '--probe-norm', '--work-dir', str(work_dir)],
+                    env=dict(OMP_NUM_THREADS='1'))
+    log = proc.stdout + proc.stderr
+    assert 'FreezeModulesHook: froze backbone, neck.necks.0' in log
+    rows = _read_csv(work_dir / 'fewshot_runs.csv')
+    assert len(rows) == 1 and 0.0 <= float(rows[0]['top1']) <= 100.0
