@@ -26,6 +26,11 @@ def test_bad_arguments_are_rejected(argv, capsys):
     assert 'error' in capsys.readouterr().err
 
 
+def test_probe_norm_is_on_by_default():
+    assert bench.parse_args([]).probe_norm is True
+    assert bench.parse_args(['--no-probe-norm']).probe_norm is False
+
+
 def test_mstar_layout_is_used_when_present(tmp_path):
     (tmp_path / 'train.txt').write_text('train/2S1/a.jpeg 0\n')
     data = bench.resolve_data(bench.parse_args(['--data-root', str(tmp_path)]))
