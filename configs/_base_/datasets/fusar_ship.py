@@ -11,52 +11,23 @@
 # Protocol: `num_shots` chips per class (seed `fewshot_seed`) for training, every other chip
 # for validation and test. Input: amplitude, the central 128 px (as SAR-HUB's fine-tuning),
 # DRAA percentile truncation (random t in [0, 3] % in training, 1.5 % at test).
+_base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'FUSARShip'
 data_root = 'data/FUSAR-Ship/'
 data_prefix = 'FUSAR-Ship1.0'
 num_classes = 6
-num_shots = 10
-fewshot_seed = 0
 img_size = 128
 
 # approximate statistics of DRAA-truncated ship chips (measured on Sentinel-1 ship chips of
 # OpenSARShip; measure yours and replace)
 data_preprocessor = dict(num_classes=num_classes, mean=[0.08], std=[0.16], to_rgb=False)
 
-train_pipeline = [
-    dict(type='LoadSARImage', to='amplitude', bands=[0]),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.)),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadSARImage', to='amplitude', bands=[0]),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.), test_mode=True),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix=data_prefix,
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='train',
-                 pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix=data_prefix,
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest',
-                 pipeline=test_pipeline),
-)
-val_evaluator = [
-    dict(type='Accuracy', topk=(1, )),
-    dict(type='PerClassAccuracy'),  # each class's accuracy and their mean
-]
+train_pipeline = _base_.train_pipeline[:1] + [dict(type='CenterCrop', crop_size=img_size)] \
+    + _base_.train_pipeline[1:]
+test_pipeline = _base_.test_pipeline[:1] + [dict(type='CenterCrop', crop_size=img_size)] \
+    + _base_.test_pipeline[1:]
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

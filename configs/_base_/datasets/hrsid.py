@@ -8,20 +8,11 @@ dataset_type = 'HRSID'
 data_root = 'data/HRSID_JPG/'
 img_scale = (800, 800)
 
-train_pipeline = [
-    dict(type='LoadSARImage', file_kind='amplitude', to='amplitude', bands=[0]),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadSARImage', file_kind='amplitude', to='amplitude', bands=[0]),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                          'scale_factor', 'instances')),
-]
+# ssdd.py's pipelines with the Resize step at this dataset's img_scale
+train_pipeline = _base_.train_pipeline[:2] \
+    + [dict(type='Resize', scale=img_scale, keep_ratio=True)] + _base_.train_pipeline[3:]
+test_pipeline = _base_.test_pipeline[:1] \
+    + [dict(type='Resize', scale=img_scale, keep_ratio=True)] + _base_.test_pipeline[2:]
 train_dataloader = dict(dataset=dict(
     type=dataset_type, data_root=data_root, ann_file='annotations/train2017.json',
     data_prefix=dict(img='JPEGImages/'), pipeline=train_pipeline))

@@ -12,15 +12,16 @@
 # held-out protocol when the 15 deg test chips are not at hand. With them, inherit
 # mstar_soc10_17-15deg.py instead (SOC: train on 17 deg, test on all 15 deg chips).
 #
+# Loaders, few-shot arguments and metrics: sar_recognition_fewshot.py; this file keeps its own
+# pipelines (no band selection, DRAA tone mapping instead of the base's truncation).
 # Input domain: amplitude, centre-cropped to 128 px (the target sits in the centre; chips differ
 # in size by class), then SAR-HUB's DRAA tone mapping (random brightness in training, the
 # midpoint at test) and the statistics of its output on these chips in the data preprocessor.
+_base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'MSTAR'
 data_root = 'data/mstar_soc10/'
 train_ann_file = 'train.txt'
 num_classes = 10
-num_shots = 10
-fewshot_seed = 0
 img_size = 128
 
 # mean / std of DRAA tone-mapped (b = 4) 128-px centre crops (300 of the 17 deg JPEG chips)
@@ -39,27 +40,8 @@ test_pipeline = [
     dict(type='DRAAToneMapping', brightness_range=(3.5, 4.5), test_mode=True),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=train_ann_file,
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='train',
-                 pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=train_ann_file,
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest',
-                 pipeline=test_pipeline),
-)
-val_evaluator = [
-    dict(type='Accuracy', topk=(1, )),
-    dict(type='PerClassAccuracy'),  # each class's accuracy and their mean
-]
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

@@ -13,51 +13,29 @@
 # dual-pol GRD chip, VV of a single-pol one: keep one polarisation per list); chips of 13 to
 # 185 px (median 45) resized to 64 x 64; DRAA percentile truncation (random t in [0, 3] %,
 # 1.5 % at test).
+_base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'OpenSARShip'
 data_root = 'data/OpenSARShip/'
 train_ann_file = 'list_3class.txt'
 num_classes = 3
-num_shots = 10
-fewshot_seed = 0
 img_size = 64
 
 # statistics of DRAA-truncated (t = 1.5 %) Patch_Cal chips of 8 OpenSARShip scenes
 data_preprocessor = dict(num_classes=num_classes, mean=[0.076], std=[0.157], to_rgb=False)
 
+# Patch_Cal chips hold intensities: the base's loader is replaced, then the chips are resized
 train_pipeline = [
     dict(type='LoadSARImage', file_kind='intensity', to='amplitude', bands=[0]),
     dict(type='Resize', scale=(img_size, img_size)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.)),
-    dict(type='PackInputs'),
-]
+] + _base_.train_pipeline[1:]
 test_pipeline = [
     dict(type='LoadSARImage', file_kind='intensity', to='amplitude', bands=[0]),
     dict(type='Resize', scale=(img_size, img_size)),
-    dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.), test_mode=True),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, variant='3class', data_root=data_root,
-                 ann_file=train_ann_file, num_shots=num_shots, seed=fewshot_seed,
-                 fewshot_split='train', pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, variant='3class', data_root=data_root,
-                 ann_file=train_ann_file, num_shots=num_shots, seed=fewshot_seed,
-                 fewshot_split='rest', pipeline=test_pipeline),
-)
-val_evaluator = [
-    dict(type='Accuracy', topk=(1, )),
-    dict(type='PerClassAccuracy'),  # each class's accuracy and their mean
-]
+] + _base_.test_pipeline[1:]
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, variant='3class', data_root=data_root, ann_file=train_ann_file,
+    pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, variant='3class', data_root=data_root, ann_file=train_ann_file,
+    pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator
