@@ -8,11 +8,9 @@ the file and listing missing and unexpected keys and shape mismatches, unless th
 the model (after the logged input-channel / position-embedding adaptation of
 :func:`sar_mm.engine.adapt_state_dict_to_model`).
 """
-import re
 import warnings
 
-from sar_mm.engine import (CheckpointMismatchError, adapt_state_dict_to_model,
-                           load_checkpoint_file)
+from sar_mm.engine import load_weights_strictly
 
 from .config_utils import config_metainfo, merge_data_preprocessor
 
@@ -34,23 +32,8 @@ def load_inference_weights(model, checkpoint, source=None):
         sar_mm.engine.UnsafeCheckpointError: the file holds pickled objects off the allow-list.
         sar_mm.engine.CheckpointMismatchError: the weights do not fit the model.
     """
-    if isinstance(checkpoint, str):
-        source = source or checkpoint
-        checkpoint = load_checkpoint_file(checkpoint, map_location='cpu')
-    source = source or 'the checkpoint'
-    if not isinstance(checkpoint, dict):
-        raise CheckpointMismatchError(f'{source}: expected a checkpoint dict, got '
-                                      f'{type(checkpoint).__name__}')
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    # Weights saved from a (Distributed)DataParallel wrapper carry a 'module.' prefix.
-    state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
-    try:
-        state_dict, _ = adapt_state_dict_to_model(state_dict, model, strict=True)
-    except CheckpointMismatchError as err:
-        raise CheckpointMismatchError(
-            f'{source} does not match the model built from the config: {err}') from None
-    model.load_state_dict(state_dict, strict=True)
-    return checkpoint
+    return load_weights_strictly(model, checkpoint, source,
+                                 target='the model built from the config')
 
 
 def dataset_meta_of(checkpoint):

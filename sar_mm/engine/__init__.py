@@ -2,7 +2,8 @@
 from .checkpoint import (UnsafeCheckpointError, allowed_checkpoint_globals, load_checkpoint_file)
 from .checkpoint_adapters import (CheckpointMismatchError, adapt_input_channels,
                                   adapt_state_dict_to_model, convert_backbone_checkpoint,
-                                  extract_backbone, interpolate_pos_embed)
+                                  extract_backbone, interpolate_pos_embed,
+                                  load_weights_strictly)
 from .distributed import finish_distributed, prepare_cpu_distributed
 from .hooks import FreezeModulesHook, KNNAccuracyHook  # noqa: F401  (register on import)
 from .optim_wrappers import CPUAutocastOptimWrapper
@@ -13,6 +14,7 @@ __all__ = [
     'UnsafeCheckpointError', 'allowed_checkpoint_globals', 'load_checkpoint_file',
     'CheckpointMismatchError', 'adapt_input_channels', 'adapt_state_dict_to_model',
     'convert_backbone_checkpoint', 'extract_backbone', 'interpolate_pos_embed',
+    'load_weights_strictly',
     'finish_distributed', 'prepare_cpu_distributed', 'CPUAutocastOptimWrapper',
     'add_runner_args', 'parse_runner_args',
     'build_runner', 'enable_amp',

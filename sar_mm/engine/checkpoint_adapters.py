@@ -543,6 +543,46 @@ def _strip_module_prefix(state_dict):
     return {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
 
 
+def load_weights_strictly(model, checkpoint, source=None, target='the model'):
+    """Load a whole-model checkpoint into ``model``: every key must fit, after adaptation.
+
+    mmengine's ``load_checkpoint`` only warns about missing or unexpected keys, so a checkpoint
+    of another architecture would leave random weights in place. Here the file is read with
+    sar_mm's safe loader, a ``module.`` prefix of (Distributed)DataParallel is dropped,
+    :func:`adapt_state_dict_to_model` adapts (and logs) input channels, position embeddings and
+    key layouts, and any remaining difference raises.
+
+    Args:
+        model (nn.Module): The model to load into.
+        checkpoint (str | dict): A checkpoint file, or a checkpoint already loaded (with a
+            ``state_dict`` / ``model`` entry, or a state dict).
+        source (str, optional): Name of the checkpoint in errors (default: the path).
+        target (str): What ``model`` is, for errors. Defaults to ``'the model'``.
+
+    Returns:
+        dict: The checkpoint (its ``meta`` holds ``dataset_meta`` when the Runner saved it).
+
+    Raises:
+        CheckpointMismatchError: naming ``source`` and listing the missing and unexpected keys
+            and the shape mismatches.
+    """
+    if isinstance(checkpoint, str):
+        from .checkpoint import load_checkpoint_file
+        source = source or checkpoint
+        checkpoint = load_checkpoint_file(checkpoint, map_location='cpu')
+    source = source or 'the checkpoint'
+    if not isinstance(checkpoint, dict):
+        raise CheckpointMismatchError(f'{source}: expected a checkpoint dict, got '
+                                      f'{type(checkpoint).__name__}')
+    state_dict = _strip_module_prefix(_unwrap(checkpoint))
+    try:
+        state_dict, _ = adapt_state_dict_to_model(state_dict, model, strict=True)
+    except CheckpointMismatchError as err:
+        raise CheckpointMismatchError(f'{source} does not match {target}: {err}') from None
+    model.load_state_dict(state_dict, strict=True)
+    return checkpoint
+
+
 @WEIGHT_INITIALIZERS.register_module(name='Pretrained', force=True)
 class AdaptivePretrainedInit(PretrainedInit):
     """mmengine's ``Pretrained`` initialiser, with key-layout, channel and pos-embed adaptation.

@@ -159,20 +159,8 @@ def load_explained_checkpoint(model, filename):
         CheckpointMismatchError: naming ``filename`` and listing the missing and unexpected keys
             and shape mismatches when the architecture differs.
     """
-    from sar_mm.engine import (CheckpointMismatchError, adapt_state_dict_to_model,
-                               load_checkpoint_file)
-    checkpoint = load_checkpoint_file(filename, map_location='cpu')
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise CheckpointMismatchError(f'{filename}: not a checkpoint (no state dict)')
-    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
-    try:
-        state, _ = adapt_state_dict_to_model(state, model, strict=True)
-    except CheckpointMismatchError as err:
-        raise CheckpointMismatchError(
-            f'{filename}: checkpoint does not match the explained model\'s architecture: '
-            f'{err}') from None
-    model.load_state_dict(state, strict=True)
+    from sar_mm.engine import load_weights_strictly
+    load_weights_strictly(model, filename, target="the explained model's architecture")
     print_log(f'explained model: loaded {filename}', logger='current')
     return model
 
