@@ -25,6 +25,35 @@ def isolated_default_scope():
     DefaultScope._instance_dict.update(saved)
 
 
+@pytest.fixture
+def logs():
+    """Messages logged through mmengine's current logger during the test."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    records = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = _Collect(level=logging.DEBUG)
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def build_in_scope(scope, cfg):
+    """Build a model config with ``scope`` (mmpretrain, mmdet, mmseg) as the default scope."""
+    import copy
+
+    from mmengine.registry import MODELS, DefaultScope
+    with DefaultScope.overwrite_default_scope(scope):
+        with MODELS.switch_scope_and_registry(scope) as registry:
+            return registry.build(copy.deepcopy(cfg))
+
+
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory):
     """The 'tiny' synthetic SAR sets: unlabeled/, vehicles/, ships/ (seed 0)."""

@@ -1,22 +1,19 @@
 """init_cfg=dict(type='Pretrained') goes through sar_mm's adapters in mmpretrain, mmdet and mmseg:
 channels and position embeddings adapted with a logged message, key layouts matched, and a
 checkpoint that does not fit fails listing the missing and unexpected keys."""
-import copy
-import logging
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
-from mmengine.registry import MODELS, WEIGHT_INITIALIZERS, DefaultScope
+from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope
 
 import sar_mm  # noqa: F401
 from sar_mm.engine.checkpoint_adapters import (AdaptivePretrainedInit, CheckpointMismatchError,
                                                adapt_state_dict_to_model,
                                                interpolate_pos_embed)
 
-from ..conftest import ROOT
+from ..conftest import ROOT, build_in_scope
 
 SEG_R18B = ('configs/deeplabv3/'
             'deeplabv3_r18b-d8-4ch_4xb2-20k_spacenet6-sar-512x512_simclr-pretrained.py')
@@ -26,26 +23,6 @@ SEG_VIT = ('configs/upernet/'
 SAR_JEPA = 'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px.py'
 
 
-@pytest.fixture
-def logs():
-    """Messages logged through mmengine's current logger during the test."""
-    records = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = _Collect(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-
-
-def _build(scope, cfg):
-    with DefaultScope.overwrite_default_scope(scope):
-        with MODELS.switch_scope_and_registry(scope) as registry:
-            return registry.build(copy.deepcopy(cfg))
 
 
 def _build_config(path, checkpoint=None, init_cfg=None):
@@ -56,7 +33,7 @@ def _build_config(path, checkpoint=None, init_cfg=None):
         model['backbone']['init_cfg'] = init_cfg
     elif checkpoint is not None:
         model['backbone']['init_cfg']['checkpoint'] = str(checkpoint)
-    return _build(cfg.default_scope, model)
+    return build_in_scope(cfg.default_scope, model)
 
 
 def _randomise(module, seed=0):
@@ -132,7 +109,7 @@ def test_mmpretrain_deep_stem_into_mmseg_resnetv1c(tmp_path, logs):
 def test_sar_jepa_checkpoint_into_upernet_vit(tmp_path, logs):
     """A SAR-JEPA checkpoint (1 channel, 64 px) into the 4-channel 512 px UPerNet ViT config."""
     cfg = Config.fromfile(osp.join(ROOT, SAR_JEPA))
-    jepa = _randomise(_build('mmpretrain', cfg.model))
+    jepa = _randomise(build_in_scope('mmpretrain', cfg.model))
     ckpt = tmp_path / 'sar_jepa.pth'
     torch.save({'state_dict': jepa.state_dict(), 'meta': {'epoch': 20}}, ckpt)
     src = {k[len('backbone.'):]: v for k, v in jepa.state_dict().items()
@@ -160,7 +137,7 @@ def test_sar_jepa_checkpoint_into_upernet_vit(tmp_path, logs):
 def test_mmdet_and_mmpretrain_backbones_adapt(tmp_path, logs):
     from mmpretrain.models.backbones import ResNet, VisionTransformer
     src = _randomise(ResNet(depth=18, in_channels=1))
-    det = _build('mmdet', dict(type='ResNet', depth=18, in_channels=3, init_cfg=dict(
+    det = build_in_scope('mmdet', dict(type='ResNet', depth=18, in_channels=3, init_cfg=dict(
         type='Pretrained', checkpoint=_save(tmp_path / 'r18.pth', src.state_dict()),
         prefix='backbone.')))
     det.init_weights()
@@ -169,7 +146,7 @@ def test_mmdet_and_mmpretrain_backbones_adapt(tmp_path, logs):
 
     arch = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
     vit = _randomise(VisionTransformer(arch=arch, img_size=32, patch_size=8, in_channels=1))
-    cls = _build('mmpretrain', dict(type='VisionTransformer', arch=arch, img_size=48,
+    cls = build_in_scope('mmpretrain', dict(type='VisionTransformer', arch=arch, img_size=48,
                                     patch_size=8, in_channels=1, init_cfg=dict(
                                         type='Pretrained', checkpoint=_save(
                                             tmp_path / 'vit.pth', vit.state_dict(), prefix=''))))
@@ -203,7 +180,7 @@ def test_checkpoint_of_another_architecture_fails_listing_keys(tmp_path):
     with pytest.raises(CheckpointMismatchError, match=r"'encoder\.'.*'backbone\.' \(\d+ keys\)"):
         model.init_weights()
     # ResNet-18 weights into a ResNet-50: shapes that differ always fail, whatever the policy
-    r50 = _build('mmseg', dict(type='ResNet', depth=50, in_channels=1, init_cfg=dict(
+    r50 = build_in_scope('mmseg', dict(type='ResNet', depth=50, in_channels=1, init_cfg=dict(
         type='Pretrained', checkpoint=str(tmp_path / 'whole.pth'), prefix='backbone.',
         missing='warn')))
     with pytest.raises(CheckpointMismatchError, match='shape mismatches'):
@@ -218,13 +195,13 @@ def test_missing_and_unexpected_policies(tmp_path, logs):
                extra={'fc.weight': torch.ones(10, 512), 'fc.bias': torch.ones(10)})
     seg = dict(type='ResNet', depth=18, in_channels=1, init_cfg=dict(type='Pretrained',
                                                                      checkpoint=tv))
-    net = _build('mmseg', seg)
+    net = build_in_scope('mmseg', seg)
     net.init_weights()
     assert _in_log(logs, 'unexpected keys (2): fc.weight, fc.bias')
     torch.testing.assert_close(net.layer3[0].conv1.weight, src['layer3.0.conv1.weight'])
     seg['init_cfg']['unexpected'] = 'raise'
     with pytest.raises(CheckpointMismatchError, match='unexpected keys'):
-        _build('mmseg', seg).init_weights()
+        build_in_scope('mmseg', seg).init_weights()
 
     # a checkpoint without layer4: missing keys raise, unless missing='warn'
     partial = _save(tmp_path / 'partial.pth',
@@ -232,9 +209,9 @@ def test_missing_and_unexpected_policies(tmp_path, logs):
     seg = dict(type='ResNet', depth=18, in_channels=1, init_cfg=dict(type='Pretrained',
                                                                      checkpoint=partial))
     with pytest.raises(CheckpointMismatchError, match=r'missing keys \(\d+\): layer4\.0'):
-        _build('mmseg', seg).init_weights()
+        build_in_scope('mmseg', seg).init_weights()
     seg['init_cfg']['missing'] = 'warn'
-    net = _build('mmseg', seg)
+    net = build_in_scope('mmseg', seg)
     net.init_weights()
     assert _in_log(logs, 'loaded with differences', 'missing keys')
     torch.testing.assert_close(net.layer1[0].conv1.weight, src['layer1.0.conv1.weight'])

@@ -1,20 +1,16 @@
 """Backbones of the configs/fcos/ SAR ship configs: initialised from an ImageNet-style 3-channel
 ResNet (first conv adapted, logged), a sar_mm SimCLR checkpoint and a SAR-JEPA ViT; a checkpoint
 of another architecture fails listing the keys; the other SAR-HUB archs of the README build."""
-import copy
-import logging
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
-from mmengine.registry import MODELS, DefaultScope
 
 import sar_mm  # noqa: F401
 from sar_mm.engine import CheckpointMismatchError
 
-from ..conftest import ROOT
+from ..conftest import ROOT, build_in_scope
 
 FCOS = osp.join(ROOT, 'configs', 'fcos')
 IMAGENET = osp.join(FCOS, 'fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd_imagenet-pretrained.py')
@@ -22,31 +18,12 @@ SAR = osp.join(FCOS, 'fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd_sar-pretrained.py')
 VIT = osp.join(FCOS, 'fcos_vit-tiny-p8-sar-jepa_sfp_gn-head_1xb4-12e_ssdd.py')
 
 
-@pytest.fixture
-def logs():
-    records = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = _Collect(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-
-
-def _build(scope, cfg):
-    with DefaultScope.overwrite_default_scope(scope):
-        with MODELS.switch_scope_and_registry(scope) as registry:
-            return registry.build(copy.deepcopy(cfg))
 
 
 def _fcos(path, checkpoint):
     cfg = Config.fromfile(path)
     cfg.model.backbone.init_cfg.checkpoint = str(checkpoint)
-    return _build('mmdet', dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    return build_in_scope('mmdet', dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
 
 
 def test_imagenet_rgb_resnet_into_1ch_fcos(tmp_path, logs):
@@ -74,7 +51,7 @@ def simclr_checkpoint(tmp_path_factory):
     cfg = Config.fromfile(osp.join(ROOT, 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_'
                                          'synthetic-sar.py'))
     torch.manual_seed(1)
-    model = _build('mmpretrain', cfg.model)
+    model = build_in_scope('mmpretrain', cfg.model)
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(std=0.05)
@@ -99,7 +76,7 @@ def test_sar_mm_simclr_checkpoint_into_fcos(simclr_checkpoint, logs):
 def sar_jepa_checkpoint(tmp_path_factory):
     cfg = Config.fromfile(osp.join(ROOT, 'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_'
                                          'synthetic-sar-64px.py'))
-    model = _build('mmpretrain', cfg.model)
+    model = build_in_scope('mmpretrain', cfg.model)
     model.init_weights()
     path = tmp_path_factory.mktemp('jepa') / 'epoch_20.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
@@ -151,7 +128,7 @@ def test_other_sar_hub_backbones_in_fcos(name):
     cfg = Config.fromfile(osp.join(FCOS, 'fcos_r50-1ch_fpn_gn-head_1xb4-12e_ssdd.py'))
     cfg.model.backbone = backbone
     cfg.model.neck.in_channels = channels
-    fcos = _build('mmdet', dict(cfg.model, data_preprocessor=dict(
+    fcos = build_in_scope('mmdet', dict(cfg.model, data_preprocessor=dict(
         type='DetDataPreprocessor', mean=[19.1] * in_ch, std=[16.7] * in_ch)))
     fcos.eval()
     with torch.no_grad():

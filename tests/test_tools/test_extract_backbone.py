@@ -1,6 +1,5 @@
 """tools/model_converters/extract_backbone.py: a 1-channel 32 px ViT classifier's backbone,
 adapted to 3 channels at 64 px, loaded by mmpretrain, mmdet and mmseg with init_cfg Pretrained."""
-import copy
 import subprocess
 import sys
 
@@ -9,24 +8,18 @@ import torch
 
 import sar_mm  # noqa: F401  (safe checkpoint loader for CheckpointLoader)
 
-from ..conftest import ROOT, run_tool
+from ..conftest import ROOT, build_in_scope, run_tool
 
 TOOL = 'tools/model_converters/extract_backbone.py'
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
-
-def _build(scope, cfg):
-    from mmengine.registry import MODELS, DefaultScope
-    with DefaultScope.overwrite_default_scope(scope):
-        with MODELS.switch_scope_and_registry(scope) as registry:
-            return registry.build(copy.deepcopy(cfg))
 
 
 @pytest.fixture(scope='module')
 def source(tmp_path_factory):
     """A 1-channel ViT classifier checkpoint (img 32, patch 8) with non-trivial weights."""
     torch.manual_seed(0)
-    model = _build('mmpretrain', dict(
+    model = build_in_scope('mmpretrain', dict(
         type='ImageClassifier',
         backbone=dict(type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8,
                       in_channels=1),
@@ -71,7 +64,7 @@ def test_output_is_plain_and_adapted(source, extracted):
 
 
 def test_mmpretrain_classifier_loads_it(source, extracted):
-    model = _build('mmpretrain', dict(
+    model = build_in_scope('mmpretrain', dict(
         type='ImageClassifier',
         backbone=dict(type='VisionTransformer', arch=ARCH, img_size=64, patch_size=8,
                       in_channels=3, init_cfg=dict(type='Pretrained', checkpoint=str(extracted))),
@@ -90,7 +83,7 @@ def test_mmpretrain_classifier_loads_it(source, extracted):
 
 
 def test_mmdet_backbone_loads_it(extracted):
-    backbone = _build('mmdet', dict(
+    backbone = build_in_scope('mmdet', dict(
         type='mmpretrain.VisionTransformer', arch=ARCH, img_size=64, patch_size=8,
         in_channels=3, out_type='featmap', out_indices=[-1],
         init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
@@ -110,7 +103,7 @@ def test_mmseg_backbone_loads_mapped_keys(source, extracted, tmp_path):
     proc = run_tool([TOOL, str(source[1]), str(out), '--in-channels', '3', '--img-size', '64',
                      '64', '--key-format', 'mmseg'])
     assert 'renamed 8 keys to mmseg' in proc.stdout
-    seg = _build('mmseg', dict(
+    seg = build_in_scope('mmseg', dict(
         type='VisionTransformer', img_size=64, patch_size=8, in_channels=3, embed_dims=32,
         num_layers=2, num_heads=2, mlp_ratio=2, patch_bias=True, final_norm=True,
         norm_cfg=dict(type='LN', eps=1e-6), out_indices=-1,
@@ -120,7 +113,7 @@ def test_mmseg_backbone_loads_mapped_keys(source, extracted, tmp_path):
     sd = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     assert set(_same_params(seg, sd)) == set(sd)
 
-    ref = _build('mmpretrain', dict(
+    ref = build_in_scope('mmpretrain', dict(
         type='VisionTransformer', arch=ARCH, img_size=64, patch_size=8, in_channels=3,
         out_type='featmap', init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
     ref.init_weights()
