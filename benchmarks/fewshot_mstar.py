@@ -6,7 +6,7 @@
 
 The claim measured: self-supervised pretraining on SAR chips gives better features for
 few-shot target recognition than random initialisation. Evaluation follows the SAR-JEPA
-protocol (tools/fewshot_eval.py --mode linear): a linear head is trained on `--shots` chips
+protocol (tools/fewshot_eval.py --mode linear-runner): a linear head is trained on `--shots` chips
 per class on the frozen backbone, for every seed of the draw, and tested on every other chip.
 By default the probe normalises the frozen features with an affine-free BatchNorm, as MAE's
 linear probing does (`--probe-norm`): without it, features whose scale varies little between
@@ -347,7 +347,7 @@ def main(argv=None):
         print(f'Linear probe {backbone} ({init} init): {args.shots} shots, seeds '
               f'{" ".join(map(str, args.seeds))} ... (log {stage}.log)', flush=True)
         t0 = time.time()
-        run(['tools/fewshot_eval.py', cfg_file, '--mode', 'linear'] +
+        run(['tools/fewshot_eval.py', cfg_file, '--mode', 'linear-runner'] +
             (['--probe-norm'] if args.probe_norm else []) + ['--shots', str(args.shots),
              '--seeds'] + [str(s) for s in args.seeds] + ['--work-dir', stage], stage + '.log')
         top1, top1_std, per_class, per_class_std = read_summary(
@@ -360,7 +360,7 @@ def main(argv=None):
 
     header = '\n'.join([
         f'Data: {data["name"]}.',
-        f'Protocol: linear probe (tools/fewshot_eval.py --mode linear'
+        f'Protocol: linear probe (tools/fewshot_eval.py --mode linear-runner'
         + (' --probe-norm: feature BatchNorm before the head' if args.probe_norm else '')
         + ') on the frozen backbone, '
         f'{args.shots} shots per class, seeds {", ".join(map(str, args.seeds))} (mean ± std), '

@@ -1,7 +1,9 @@
 """Few-shot recognition protocol of SAR-JEPA: N samples per class, several seeds, a table.
 
     python tools/fewshot_eval.py CONFIG [--shots 10 20 40] [--seeds 0 1 2]
-                                 [--mode finetune|linear [...]] [--work-dir DIR]
+                                 [--mode finetune linear knn linear-runner] [--work-dir DIR]
+                                 [--feature auto|gap|concat_stages|cls_token|mean_patch|
+                                  cls_mean_patch] [--num-blocks N] [--knn-k K] [--knn-t T]
                                  [--data-root DIR] [--test-split config|rest]
                                  [--linear-lr LR] [--freeze MODULE ...] [--probe-norm]
                                  [--keep-checkpoints]
@@ -9,8 +11,15 @@
 
 For every mode, number of shots and seed, the config is trained on ``shots`` samples per class
 drawn with ``seed`` (``num_shots``/``seed`` of sar_mm's classification datasets) and tested on
-the held-out samples (``fewshot_split='rest'``) or the config's own test set; ``linear`` trains
-only the head on the frozen backbone (and neck), kept in eval mode. The protocol is described
+the held-out samples (``fewshot_split='rest'``) or the config's own test set.
+
+* ``finetune`` trains the whole network through the Runner;
+* ``linear`` and ``knn`` work on frozen features extracted **once** per split with the test
+  pipeline (:class:`sar_mm.evaluation.fewshot_protocol.FeatureBank`): L-BFGS logistic
+  regression on standardised features with its L2 strength cross-validated on the shots only,
+  and DINO's weighted cosine kNN; each draw then takes well under a second;
+* ``linear-runner`` trains only the head on the frozen backbone (and neck) by SGD through the
+  Runner, the older and slower linear protocol. The protocol is described
 in :mod:`sar_mm.evaluation.fewshot_protocol`. Writes to the work dir:
 
 * ``fewshot_results.md`` / ``fewshot_results.csv``: mean ± std over seeds of top-1 and mean
@@ -34,8 +43,9 @@ from mmengine.logging import MMLogger, print_log  # noqa: E402
 # importing sar_mm registers its modules and the safe checkpoint loader
 from sar_mm.engine import (add_runner_args, finish_distributed, load_config,  # noqa: E402
                            parse_runner_args, prepare_cpu_distributed)
-from sar_mm.evaluation.fewshot_protocol import (MODES, best_run, format_summary_row,  # noqa
-                                                make_run_config, plot_confusion_matrix,
+from sar_mm.evaluation.feature_probe import FEATURES  # noqa: E402
+from sar_mm.evaluation.fewshot_protocol import (FEATURE_MODES, MODES, FeatureBank,  # noqa
+                                                best_run, format_summary_row, make_run_config, plot_confusion_matrix,
                                                 prepare_protocol, run_one, summarize,
                                                 write_results)
 
@@ -51,8 +61,18 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='seeds of the few-shot draws (and of training) (default: 0 1 2)')
     parser.add_argument('--mode', nargs='+', choices=MODES, default=['finetune'],
-                        help='finetune: train the whole network; linear: train the head on the '
-                        'frozen backbone (and neck) in eval mode; both may be given')
+                        help='finetune: train the whole network; linear: L-BFGS logistic '
+                        'regression on frozen features (C cross-validated on the shots); knn: '
+                        'weighted cosine kNN on frozen features; linear-runner: SGD-trained '
+                        'head on the frozen backbone through the Runner; several may be given')
+    parser.add_argument('--feature', choices=FEATURES, default='auto',
+                        help='linear/knn features: gap (CNN, pooled last stage), concat_stages, '
+                        'cls_token, mean_patch, cls_mean_patch (ViT); auto: gap or mean_patch')
+    parser.add_argument('--num-blocks', type=int, default=1,
+                        help='last CNN stages / ViT blocks whose features are concatenated')
+    parser.add_argument('--knn-k', type=int, default=20, help='kNN neighbours (default: 20)')
+    parser.add_argument('--knn-t', type=float, default=0.07,
+                        help='kNN vote temperature (default: 0.07)')
     parser.add_argument('--data-root', help='replace data_root of the datasets of the config')
     parser.add_argument('--test-split', choices=('config', 'rest'), default='config',
                         help="config: the config's test set (kept in sync with the draw when "
@@ -64,7 +84,7 @@ def parse_args(argv=None):
                         help='modules frozen in linear mode (default: backbone, and neck if '
                         'the model has one)')
     parser.add_argument('--probe-norm', action='store_true',
-                        help="linear mode: MAE's parameter-free BatchNorm on the frozen features "
+                        help="linear-runner mode: MAE's parameter-free BatchNorm on the frozen features "
                         'before the head (ClsBatchNormNeck, after the model\'s own neck)')
     parser.add_argument('--keep-checkpoints', action='store_true',
                         help="save each run's last checkpoint in its work dir")
@@ -115,18 +135,30 @@ def main(argv=None):
               f'shots {args.shots}, seeds {args.seeds}); training set: {len(counts)} classes, '
               f'{int(counts.min())}..{int(counts.max())} samples per class; test split: '
               f'{args.test_split}', logger=logger)
-    rows = []
+    rows, bank = [], None
     for i, (mode, shots, seed) in enumerate(runs, start=1):
         name = f'{mode}_{shots}shot_seed{seed}'
-        run_cfg = make_run_config(
-            cfg, mode, shots, seed, osp.join(work_dir, name), test_split=args.test_split,
-            linear_lr=args.linear_lr, freeze=args.freeze,
-            keep_checkpoints=args.keep_checkpoints,
-            experiment_name=f'fewshot_{config_name}_{name}',
-            num_classes=int((counts > 0).sum()), world_size=_world_size(args.launcher),
-            probe_norm=args.probe_norm and mode == 'linear')
-        start = time.time()
-        result = run_one(run_cfg)
+        if mode in FEATURE_MODES:
+            start = time.time()
+            if bank is None:
+                bank = FeatureBank(cfg, args.test_split, args.feature, args.num_blocks)
+                print_log(f'Features ({bank.feature}, {bank.train_feats.shape[1]} dims) of '
+                          f'{len(bank.train_labels)} training-set samples'
+                          + ('' if bank.test_is_rest else
+                             f' and {len(bank.test_labels)} test samples')
+                          + f' extracted once in {time.time() - start:.1f} s', logger=logger)
+                start = time.time()
+            result = bank.evaluate(mode, shots, seed, k=args.knn_k, temperature=args.knn_t)
+        else:
+            run_cfg = make_run_config(
+                cfg, mode, shots, seed, osp.join(work_dir, name), test_split=args.test_split,
+                linear_lr=args.linear_lr, freeze=args.freeze,
+                keep_checkpoints=args.keep_checkpoints,
+                experiment_name=f'fewshot_{config_name}_{name}',
+                num_classes=int((counts > 0).sum()), world_size=_world_size(args.launcher),
+                probe_norm=args.probe_norm and mode == 'linear-runner')
+            start = time.time()
+            result = run_one(run_cfg)
         row = dict(mode=mode, shots=shots, seed=seed, top1=result['top1'],
                    mean_per_class=result['mean_per_class'],
                    num_test=int(result['confusion'].sum()), seconds=time.time() - start,

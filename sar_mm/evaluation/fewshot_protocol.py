@@ -19,7 +19,7 @@ Here each run (mode, N, seed) is the config with
   training iteration is tested (the held-out samples are the test set, so choosing a
   checkpoint on them would leak);
 * the training seed ``randomness.seed = seed``;
-* ``linear`` mode: :class:`~sar_mm.engine.hooks.FreezeModulesHook` on the backbone (and neck),
+* ``linear-runner`` mode: :class:`~sar_mm.engine.hooks.FreezeModulesHook` on the backbone (and neck),
   frozen and in eval mode, and the head's learning rate (default ten times the config's
   fine-tuning one: a single linear layer on fixed features takes larger steps than a whole
   network; override it with ``linear_lr``).
@@ -38,7 +38,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-MODES = ('finetune', 'linear')
+#: Modes that train through the Runner (the network, or a linear head on it, by SGD).
+RUNNER_MODES = ('finetune', 'linear-runner')
+#: Modes on features extracted once (:mod:`sar_mm.evaluation.feature_probe`).
+FEATURE_MODES = ('linear', 'knn')
+MODES = ('finetune', 'linear', 'knn', 'linear-runner')
 
 #: The test metrics of every run; the confusion matrix gives the per-class numbers.
 TEST_EVALUATOR = [
@@ -186,8 +190,8 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
     With ``num_classes`` given, a draw whose last training batch (per rank) would hold a single
     sample, which BatchNorm cannot normalise in training, drops that batch (``drop_last``).
     """
-    if mode not in MODES:
-        raise FewShotConfigError(f'mode must be one of {MODES}, got {mode!r}')
+    if mode not in RUNNER_MODES:
+        raise FewShotConfigError(f'a Runner mode is one of {RUNNER_MODES}, got {mode!r}')
     cfg = copy.deepcopy(cfg)
     where = osp.basename(cfg.filename or 'config')
     train_ds, _ = _inner_dataset(cfg.train_dataloader, f'{where}: train_dataloader')
@@ -218,9 +222,9 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
     if hooks.get('checkpoint') is not None:
         hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints),
                                    save_best=None)
-    if probe_norm and mode != 'linear':
-        raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear mode only')
-    if mode == 'linear':
+    if probe_norm and mode != 'linear-runner':
+        raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear-runner mode only')
+    if mode == 'linear-runner':
         own_neck = cfg.model.get('neck')
         if probe_norm:
             dim = (cfg.model.get('head') or {}).get('in_channels')
@@ -246,6 +250,116 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
                                      'the linear-probe learning rate')
         optimizer['lr'] = float(linear_lr) if linear_lr is not None else 10 * optimizer['lr']
     return cfg
+
+
+class FeatureBank:
+    """Frozen features of a config's model, extracted once per split, for ``linear``/``knn``.
+
+    The model is the config's (its ``init_cfg`` loads the pretrained weights), in eval mode.
+    The training set is read **in full** (no few-shot draw) with the config's *test* pipeline
+    and passed through the backbone once; each (shots, seed) draw then indexes those features
+    with the same stratified draw the dataset would make (:func:`select_few_shot` on the same
+    labels and file keys), and its test set is the complement (``test_split='rest'``, or a
+    config test set that is the held-out rest of the training list). A config test set read from
+    other files (the 15 deg chips) is extracted once too. ``num_forward_batches`` counts the
+    batches the backbone saw.
+
+    Args:
+        cfg (mmengine.Config): The task config, checked by :func:`prepare_protocol`.
+        test_split (str): As in :func:`prepare_protocol`.
+        feature (str), num_blocks (int): See
+            :func:`sar_mm.evaluation.feature_probe.prepare_backbone_for_features`.
+    """
+
+    def __init__(self, cfg, test_split='config', feature='auto', num_blocks=1):
+        from mmengine.registry import DefaultScope
+
+        from sar_mm.evaluation.feature_probe import prepare_backbone_for_features
+        self.scope = cfg.get('default_scope', 'mmpretrain')
+        where = osp.basename(cfg.filename or 'config')
+        train_ds, _ = _inner_dataset(cfg.train_dataloader, f'{where}: train_dataloader')
+        test_ds, _ = _inner_dataset(cfg.test_dataloader, f'{where}: test_dataloader')
+        full = copy.deepcopy(dict(train_ds))
+        full.update(num_shots=None, pipeline=copy.deepcopy(test_ds.get('pipeline')))
+        full.pop('fewshot_split', None)
+        self.test_is_rest = test_split == 'rest' or _source(test_ds) == _source(train_ds)
+        model_cfg, self.feature = prepare_backbone_for_features(cfg.model, feature, num_blocks)
+        if cfg.get('data_preprocessor') is not None:
+            model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
+        self.num_forward_batches = 0
+        with DefaultScope.overwrite_default_scope(self.scope):
+            from mmengine.registry import MODELS
+            self.model = MODELS.build(model_cfg)
+            self.model.init_weights()
+            self.train_feats, self.train_labels, keys = self._extract(cfg, full)
+            if self.test_is_rest:
+                self.test_feats = self.test_labels = None
+            else:
+                test = copy.deepcopy(dict(test_ds))
+                self.test_feats, self.test_labels, _ = self._extract(cfg, test)
+        self.keys = keys
+        self.num_classes = int(max(self.train_labels.max(), -1 if self.test_labels is None
+                                   else self.test_labels.max())) + 1
+
+    def _extract(self, cfg, dataset_cfg):
+        from mmengine.runner import Runner
+
+        from sar_mm.evaluation.feature_probe import extract_features
+        loader_cfg = copy.deepcopy(dict(cfg.test_dataloader))
+        loader_cfg.update(dataset=dataset_cfg, sampler=dict(type='DefaultSampler',
+                                                            shuffle=False))
+        loader = Runner.build_dataloader(loader_cfg)
+        counted = _CountingLoader(loader)
+        feats, labels = extract_features(self.model, counted, self.feature)
+        self.num_forward_batches += counted.batches
+        dataset = loader.dataset
+        keys = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
+        if len(feats) != len(dataset):
+            raise RuntimeError(f'extracted {len(feats)} features of {len(dataset)} samples')
+        return feats, labels, keys
+
+    def split(self, shots, seed):
+        """``(train_feats, train_labels, test_feats, test_labels)`` of one draw."""
+        from sar_mm.datasets.fewshot import select_few_shot
+        chosen = np.asarray(select_few_shot(self.train_labels, int(shots), int(seed),
+                                            keys=self.keys))
+        mask = np.zeros(len(self.train_labels), dtype=bool)
+        mask[chosen] = True
+        if self.test_is_rest:
+            test_feats, test_labels = self.train_feats[~mask], self.train_labels[~mask]
+        else:
+            test_feats, test_labels = self.test_feats, self.test_labels
+        return self.train_feats[mask], self.train_labels[mask], test_feats, test_labels
+
+    def evaluate(self, mode, shots, seed, k=20, temperature=0.07, cv_folds=5):
+        """Test metrics of one (mode, shots, seed), as :func:`run_one` returns them, plus the
+        chosen ``C`` of the linear probe."""
+        from sar_mm.evaluation.feature_probe import (accuracy_metrics, fit_linear_probe,
+                                                     knn_predict)
+        x_train, y_train, x_test, y_test = self.split(shots, seed)
+        extra = {}
+        if mode == 'linear':
+            probe, info = fit_linear_probe(x_train, y_train, cv_folds=cv_folds, seed=seed)
+            preds = probe.predict(np.asarray(x_test, np.float64))
+            extra['C'] = info['C']
+        elif mode == 'knn':
+            preds = knn_predict(x_train, y_train, x_test, self.num_classes, k=k,
+                                temperature=temperature)
+        else:
+            raise FewShotConfigError(f'a feature mode is one of {FEATURE_MODES}, got {mode!r}')
+        return dict(accuracy_metrics(preds, y_test, self.num_classes), **extra)
+
+
+class _CountingLoader:
+    """Iterate a dataloader, counting its batches."""
+
+    def __init__(self, loader):
+        self.loader, self.batches = loader, 0
+
+    def __iter__(self):
+        for batch in self.loader:
+            self.batches += 1
+            yield batch
 
 
 def _close_logger_files(logger):

@@ -51,7 +51,7 @@ def _read_csv(path):
 def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
     work_dir = tmp_path / 'fewshot'
     proc = run_tool(['tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0', '1',
-                     '--mode', 'finetune', 'linear', '--work-dir', str(work_dir)],
+                     '--mode', 'finetune', 'linear-runner', '--work-dir', str(work_dir)],
                     env=dict(OMP_NUM_THREADS='1'))
     log = proc.stdout + proc.stderr
     # one progress line per run, linear runs freeze backbone and neck
@@ -61,7 +61,7 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
 
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [(r['mode'], r['shots'], r['seed']) for r in runs] == [
-        ('finetune', '2', '0'), ('finetune', '2', '1'), ('linear', '2', '0'), ('linear', '2', '1')]
+        ('finetune', '2', '0'), ('finetune', '2', '1'), ('linear-runner', '2', '0'), ('linear-runner', '2', '1')]
     for r in runs:
         # 12 chips per class, 2 drawn for training: the other 10 of each class are tested
         assert int(r['num_test']) == 50
@@ -73,7 +73,7 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
 
     summary = _read_csv(work_dir / 'fewshot_results.csv')
     assert [(s['mode'], s['shots'], s['num_seeds']) for s in summary] == [
-        ('finetune', '2', '2'), ('linear', '2', '2')]
+        ('finetune', '2', '2'), ('linear-runner', '2', '2')]
     md = (work_dir / 'fewshot_results.md').read_text()
     for s in summary:
         top1 = [float(r['top1']) for r in runs if r['mode'] == s['mode']]
@@ -112,7 +112,7 @@ def test_run_configs_of_the_protocol(config):
     from mmengine.config import Config
     from sar_mm.evaluation.fewshot_protocol import make_run_config
     cfg = Config.fromfile(config)
-    run = make_run_config(cfg, 'linear', 3, 7, '/tmp/unused', test_split='rest', num_classes=5)
+    run = make_run_config(cfg, 'linear-runner', 3, 7, '/tmp/unused', test_split='rest', num_classes=5)
     train, test = run.train_dataloader.dataset, run.test_dataloader.dataset
     assert (train.num_shots, train.seed, train.fewshot_split) == (3, 7, 'train')
     # 'rest': the training list minus the draw, with the test pipeline
@@ -141,7 +141,7 @@ def test_fewshot_eval_two_processes(config, tmp_path):
     work_dir = tmp_path / 'dist'
     run_tool([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
               f'--master_port={port}', osp.join(ROOT, 'tools', 'fewshot_eval.py'), config,
-              '--launcher', 'pytorch', '--shots', '2', '--seeds', '0', '1', '--mode', 'linear',
+              '--launcher', 'pytorch', '--shots', '2', '--seeds', '0', '1', '--mode', 'linear-runner',
               '--work-dir', str(work_dir)], env=dict(OMP_NUM_THREADS='1'))
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [r['seed'] for r in runs] == ['0', '1']
@@ -157,7 +157,7 @@ def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
     from mmpretrain.registry import MODELS
     from sar_mm.evaluation.fewshot_protocol import make_run_config
     cfg = Config.fromfile(config)
-    run = make_run_config(cfg, 'linear', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
+    run = make_run_config(cfg, 'linear-runner', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
     assert run.model.neck == dict(type='SequentialNeck', necks=[
         cfg.model.neck, dict(type='ClsBatchNormNeck', input_features=128)])
     assert run.custom_hooks[-1]['modules'] == ('backbone', 'neck.necks.0')
@@ -168,14 +168,52 @@ def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
     assert feats[0].shape == (6, 128)
     assert feats[0].mean(0).abs().max() < 1e-4
     assert not list(model.neck.necks[1].parameters())
-    with pytest.raises(FewShotConfigError, match='linear mode only'):
+    with pytest.raises(FewShotConfigError, match='linear-runner mode only'):
         make_run_config(cfg, 'finetune', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
 
     work_dir = tmp_path / 'probe_norm'
     proc = run_tool(['tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0',
-                     '--mode', 'linear', '--probe-norm', '--work-dir', str(work_dir)],
+                     '--mode', 'linear-runner', '--probe-norm', '--work-dir', str(work_dir)],
                     env=dict(OMP_NUM_THREADS='1'))
     log = proc.stdout + proc.stderr
     assert 'FreezeModulesHook: froze backbone, neck.necks.0' in log
     rows = _read_csv(work_dir / 'fewshot_runs.csv')
     assert len(rows) == 1 and 0.0 <= float(rows[0]['top1']) <= 100.0
+
+
+def test_fewshot_eval_feature_modes_end_to_end(config, tmp_path):
+    """linear, knn and finetune in one call; features extracted once (one pass per split)."""
+    work_dir = tmp_path / 'feat'
+    _tool().main([config, '--shots', '2', '3', '--seeds', '0', '1', '--mode', 'linear', 'knn',
+                  'finetune', '--knn-k', '5', '--work-dir', str(work_dir)])
+    runs = _read_csv(work_dir / 'fewshot_runs.csv')
+    assert [(r['mode'], r['shots']) for r in runs][:4] == [
+        ('linear', '2'), ('linear', '2'), ('linear', '3'), ('linear', '3')]
+    assert {r['mode'] for r in runs} == {'linear', 'knn', 'finetune'}
+    total = {int(r['num_test']) + int(r['shots']) * len(CLASSES) for r in runs}
+    assert len(total) == 1  # every mode tests on every chip not drawn, as the Runner does
+    for r in runs:
+        assert 0.0 <= float(r['top1']) <= 100.0
+
+
+def test_feature_bank_passes_each_sample_once_and_ignores_test_features(config):
+    from mmengine.config import Config
+
+    from sar_mm.evaluation.fewshot_protocol import FeatureBank
+    cfg = Config.fromfile(config)
+    bank = FeatureBank(cfg, 'rest')
+    n = len(bank.train_labels)
+    batch = cfg.test_dataloader.batch_size
+    assert bank.num_forward_batches == -(-n // batch)  # one pass over the samples, no more
+    x_train, y_train, x_test, y_test = bank.split(3, 1)
+    assert len(y_train) == 3 * len(CLASSES) and len(y_train) + len(y_test) == n
+    before = bank.evaluate('linear', 3, 1)
+    # replace every test feature: the probe (and its chosen C) must not change
+    chosen = np.isin(np.arange(n), [i for i in range(n) if any(
+        np.array_equal(bank.train_feats[i], row) for row in x_train)])
+    bank.train_feats = bank.train_feats.copy()
+    bank.train_feats[~chosen] = np.random.default_rng(0).normal(
+        size=bank.train_feats[~chosen].shape) * 1e3
+    after = bank.evaluate('linear', 3, 1)
+    assert after['C'] == before['C']
+    assert bank.num_forward_batches == -(-n // batch)  # evaluation reuses the features
