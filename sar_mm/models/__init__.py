@@ -2,6 +2,7 @@
 
 * :mod:`.target_generators`: per-patch prediction targets (SAR-JEPA's multi-scale ratio
   gradient and its baselines);
+* :mod:`.backbones`: a ResNet with a resolution-keeping stem for small SAR chips;
 * :mod:`.selfsup`: self-supervised algorithms (SAR-JEPA);
 * :mod:`.necks`: necks shared by mmdet and mmseg (ViT simple feature pyramid);
 * :mod:`.losses`: mini-batch and dataset class-balanced focal losses, SupCon;
@@ -9,7 +10,7 @@
 * :mod:`.explainers`: SAR knowledge points (per-image and amortised noise explainers).
 """
 from . import target_generators  # noqa: F401  (first: the algorithms build the generators)
-from . import necks, selfsup  # noqa: F401,E402
+from . import backbones, necks, selfsup  # noqa: F401,E402
 from . import classifiers, losses  # noqa: F401,E402
 from . import explainers  # noqa: F401,E402  (SAR knowledge points)
 from .target_generators import *  # noqa: F401,F403,E402

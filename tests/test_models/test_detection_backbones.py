@@ -134,3 +134,24 @@ def test_other_sar_hub_backbones_in_fcos(name):
     with torch.no_grad():
         feats = fcos.extract_feat(torch.rand(1, in_ch, 64, 64))
     assert [tuple(f.shape[-2:]) for f in feats] == [(8, 8), (4, 4), (2, 2), (1, 1), (1, 1)]
+
+
+def test_sar_resnet_keeps_resolution_and_resnet_keys():
+    """SARResNet: 3x3 stem, no max-pool; ResNet's parameter names outside the stem."""
+    import torch
+    from mmpretrain.models.backbones import ResNet
+
+    from sar_mm.models.backbones import SARResNet
+    net = SARResNet(depth=18, in_channels=1, out_indices=(0, 3))
+    outs = net(torch.rand(2, 1, 64, 64))
+    assert [tuple(o.shape) for o in outs] == [(2, 64, 32, 32), (2, 512, 4, 4)]
+    assert net.conv1.kernel_size == (3, 3) and net.conv1.stride == (2, 2)
+    stock = ResNet(depth=18, in_channels=1, out_indices=(0, 3))
+    assert set(net.state_dict()) == set(stock.state_dict())
+    assert tuple(stock(torch.rand(2, 1, 64, 64))[1].shape) == (2, 512, 2, 2)
+    stride1 = SARResNet(depth=18, in_channels=1, stem_stride=1)
+    assert tuple(stride1(torch.rand(1, 1, 64, 64))[0].shape) == (1, 512, 8, 8)
+    with pytest.raises(ValueError, match='stem_stride'):
+        SARResNet(depth=18, stem_stride=3)
+    with pytest.raises(ValueError, match='deep_stem'):
+        SARResNet(depth=18, deep_stem=True)
