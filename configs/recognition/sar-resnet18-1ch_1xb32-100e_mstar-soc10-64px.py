@@ -4,7 +4,8 @@
 # finetune); the fine-tuning recipe is the base's SGD Nesterov + cosine, 100 epochs.
 _base_ = ['./resnet18-1ch_1xb32-100e_mstar-soc10.py']
 img_size = 64
-model = dict(backbone=dict(type='SARResNet', stem_stride=2))
+# zero_init_residual=False as in _base_/models/sar_resnet18_1ch_cls.py (the strong random floor)
+model = dict(backbone=dict(type='SARResNet', stem_stride=2, zero_init_residual=False))
 _resize = dict(type='Resize', scale=(img_size, img_size), interpolation='bilinear')
 train_pipeline = _base_.train_pipeline[:2] + [_resize] + _base_.train_pipeline[2:]
 test_pipeline = _base_.test_pipeline[:2] + [_resize] + _base_.test_pipeline[2:]
