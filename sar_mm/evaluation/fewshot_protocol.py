@@ -262,7 +262,8 @@ class FeatureBank:
     labels and file keys), and its test set is the complement (``test_split='rest'``, or a
     config test set that is the held-out rest of the training list). A config test set read from
     other files (the 15 deg chips) is extracted once too. ``num_forward_batches`` counts the
-    batches the backbone saw.
+    batches the backbone saw. The model is built after seeding with ``randomness.seed``
+    (default 0), so a random initialisation is reproducible.
 
     Args:
         cfg (mmengine.Config): The task config, checked by :func:`prepare_protocol`.
@@ -287,6 +288,9 @@ class FeatureBank:
         if cfg.get('data_preprocessor') is not None:
             model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
         self.num_forward_batches = 0
+        # a random-init model is the same one on every call: seed as the Runner would
+        from mmengine.runner import set_random_seed
+        set_random_seed(int((cfg.get('randomness') or {}).get('seed') or 0))
         with DefaultScope.overwrite_default_scope(self.scope):
             from mmengine.registry import MODELS
             self.model = MODELS.build(model_cfg)
