@@ -45,9 +45,9 @@ from sar_mm.engine import (add_runner_args, finish_distributed, load_config,  # 
                            parse_runner_args, prepare_cpu_distributed)
 from sar_mm.evaluation.feature_probe import FEATURES  # noqa: E402
 from sar_mm.evaluation.fewshot_protocol import (FEATURE_MODES, MODES, FeatureBank,  # noqa
-                                                best_run, format_summary_row, make_run_config, plot_confusion_matrix,
-                                                prepare_protocol, run_one, summarize,
-                                                write_results)
+                                                best_run, format_summary_row, make_run_config,
+                                                plot_confusion_matrix, prepare_protocol,
+                                                run_one, summarize, write_results)
 
 
 def parse_args(argv=None):
@@ -81,11 +81,11 @@ def parse_args(argv=None):
     parser.add_argument('--linear-lr', type=float,
                         help='learning rate of the linear probe (default: 10x the config lr)')
     parser.add_argument('--freeze', nargs='+',
-                        help='modules frozen in linear mode (default: backbone, and neck if '
+                        help='modules frozen in linear-runner mode (default: backbone, and neck if '
                         'the model has one)')
     parser.add_argument('--probe-norm', action='store_true',
-                        help="linear-runner mode: MAE's parameter-free BatchNorm on the frozen features "
-                        'before the head (ClsBatchNormNeck, after the model\'s own neck)')
+                        help="linear-runner mode: MAE's parameter-free BatchNorm on the frozen "
+                        'features before the head (ClsBatchNormNeck, after the model\'s own neck)')
     parser.add_argument('--keep-checkpoints', action='store_true',
                         help="save each run's last checkpoint in its work dir")
     args = parse_runner_args(add_runner_args(parser), argv)

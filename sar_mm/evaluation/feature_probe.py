@@ -25,6 +25,8 @@ import copy
 import numpy as np
 import torch
 
+from sar_mm.engine.hooks.knn_hook import features_to_vectors, weighted_knn_predict
+
 FEATURES = ('auto', 'gap', 'concat_stages', 'cls_token', 'mean_patch', 'cls_mean_patch')
 
 
@@ -102,7 +104,7 @@ def pool_backbone_outputs(outs, feature, num_extra_tokens=1):
     vectors = []
     for out in (outs if isinstance(outs, (list, tuple)) else (outs, )):
         if feature in ('gap', 'concat_stages'):
-            vectors.append(out.mean(dim=(2, 3)) if out.ndim == 4 else out.flatten(1))
+            vectors.append(features_to_vectors(out))  # the kNN hook's pooling
             continue
         if out.ndim != 3:
             raise FeatureProbeError(f'{feature}: expected (N, L, C) tokens, got {tuple(out.shape)}')
@@ -206,7 +208,6 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
 def knn_predict(train_feats, train_labels, test_feats, num_classes, k=20, temperature=0.07):
     """Weighted kNN predictions (cosine, ``exp(s / T)`` votes; see
     :func:`sar_mm.engine.hooks.knn_hook.weighted_knn_predict`), as a numpy array."""
-    from sar_mm.engine.hooks.knn_hook import weighted_knn_predict
     preds = weighted_knn_predict(torch.as_tensor(np.asarray(train_feats, np.float32)),
                                  torch.as_tensor(np.asarray(train_labels)),
                                  torch.as_tensor(np.asarray(test_feats, np.float32)),
@@ -220,10 +221,18 @@ def accuracy_metrics(preds, labels, num_classes):
     preds, labels = np.asarray(preds), np.asarray(labels)
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(confusion, (labels, preds), 1)
-    support = confusion.sum(axis=1)
-    per_class = np.full(num_classes, np.nan)
-    present = support > 0
-    per_class[present] = 100.0 * np.diag(confusion)[present] / support[present]
+    per_class = per_class_from_confusion(confusion)
     return dict(top1=100.0 * float((preds == labels).mean()),
                 mean_per_class=float(np.nanmean(per_class)), confusion=confusion,
                 per_class=per_class)
+
+
+def per_class_from_confusion(confusion):
+    """Accuracy of each class (percent) from a confusion matrix (rows true, columns
+    predicted); NaN for classes without test samples."""
+    confusion = np.asarray(confusion)
+    support = confusion.sum(axis=1)
+    per_class = np.full(len(support), np.nan)
+    present = support > 0
+    per_class[present] = 100.0 * np.diag(confusion)[present] / support[present]
+    return per_class

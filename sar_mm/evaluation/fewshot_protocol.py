@@ -19,8 +19,8 @@ Here each run (mode, N, seed) is the config with
   training iteration is tested (the held-out samples are the test set, so choosing a
   checkpoint on them would leak);
 * the training seed ``randomness.seed = seed``;
-* ``linear-runner`` mode: :class:`~sar_mm.engine.hooks.FreezeModulesHook` on the backbone (and neck),
-  frozen and in eval mode, and the head's learning rate (default ten times the config's
+* ``linear-runner`` mode: :class:`~sar_mm.engine.hooks.FreezeModulesHook` on the backbone (and
+  neck), frozen and in eval mode, and the head's learning rate (default ten times the config's
   fine-tuning one: a single linear layer on fixed features takes larger steps than a whole
   network; override it with ``linear_lr``).
 
@@ -223,7 +223,8 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
         hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints),
                                    save_best=None)
     if probe_norm and mode != 'linear-runner':
-        raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear-runner mode only')
+        raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear-runner mode '
+                                 'only')
     if mode == 'linear-runner':
         own_neck = cfg.model.get('neck')
         if probe_norm:
@@ -390,10 +391,9 @@ def run_one(run_cfg):
         _close_logger_files(runner.logger)
         del runner
         gc.collect()
+    from sar_mm.evaluation.feature_probe import per_class_from_confusion
     confusion = np.asarray(metrics['confusion_matrix/result'], dtype=np.int64)  # (C, C)
-    support = confusion.sum(axis=1)
-    per_class = np.full(len(support), np.nan)
-    per_class[support > 0] = 100.0 * np.diag(confusion)[support > 0] / support[support > 0]
+    per_class = per_class_from_confusion(confusion)
     return dict(top1=float(metrics['accuracy/top1']),
                 mean_per_class=float(metrics['per_class_accuracy/mean']),
                 confusion=confusion, per_class=per_class)

@@ -61,7 +61,8 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
 
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [(r['mode'], r['shots'], r['seed']) for r in runs] == [
-        ('finetune', '2', '0'), ('finetune', '2', '1'), ('linear-runner', '2', '0'), ('linear-runner', '2', '1')]
+        ('finetune', '2', '0'), ('finetune', '2', '1'), ('linear-runner', '2', '0'),
+        ('linear-runner', '2', '1')]
     for r in runs:
         # 12 chips per class, 2 drawn for training: the other 10 of each class are tested
         assert int(r['num_test']) == 50
@@ -112,7 +113,8 @@ def test_run_configs_of_the_protocol(config):
     from mmengine.config import Config
     from sar_mm.evaluation.fewshot_protocol import make_run_config
     cfg = Config.fromfile(config)
-    run = make_run_config(cfg, 'linear-runner', 3, 7, '/tmp/unused', test_split='rest', num_classes=5)
+    run = make_run_config(cfg, 'linear-runner', 3, 7, '/tmp/unused', test_split='rest',
+                          num_classes=5)
     train, test = run.train_dataloader.dataset, run.test_dataloader.dataset
     assert (train.num_shots, train.seed, train.fewshot_split) == (3, 7, 'train')
     # 'rest': the training list minus the draw, with the test pipeline
@@ -141,7 +143,8 @@ def test_fewshot_eval_two_processes(config, tmp_path):
     work_dir = tmp_path / 'dist'
     run_tool([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
               f'--master_port={port}', osp.join(ROOT, 'tools', 'fewshot_eval.py'), config,
-              '--launcher', 'pytorch', '--shots', '2', '--seeds', '0', '1', '--mode', 'linear-runner',
+              '--launcher', 'pytorch', '--shots', '2', '--seeds', '0', '1',
+              '--mode', 'linear-runner',
               '--work-dir', str(work_dir)], env=dict(OMP_NUM_THREADS='1'))
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [r['seed'] for r in runs] == ['0', '1']
