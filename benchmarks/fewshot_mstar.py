@@ -1,48 +1,41 @@
-"""Few-shot MSTAR: random init vs SimCLR vs SAR-JEPA pretraining under the linear probe.
+"""Few-shot MSTAR: random init vs SimCLR vs SAR-JEPA vs pixel-MAE, linear / kNN / fine-tune.
 
-    python benchmarks/fewshot_mstar.py [--data-root DIR] [--work-dir DIR] [--img-size 64]
-        [--epochs 3] [--batch 64] [--shots 10] [--seeds 0 1] [--probe-epochs 20]
-        [--pool-limit N] [--synthetic] [--[no-]probe-norm] [--quick]
+    python benchmarks/fewshot_mstar.py [--data-root DIR] [--test-list FILE] [--work-dir DIR]
+        [--methods random_resnet simclr random_vit sar_jepa pixel_mae]
+        [--checkpoint NAME=PATH ...] [--pretrain-epochs N] [--modes linear knn finetune]
+        [--shots 10 20 40] [--seeds 0 1 2] [--finetune-epochs N] [--synthetic] [--quick]
 
-The claim measured: self-supervised pretraining on SAR chips gives better features for
-few-shot target recognition than random initialisation. Evaluation follows the SAR-JEPA
-protocol (tools/fewshot_eval.py --mode linear-runner): a linear head is trained on `--shots` chips
-per class on the frozen backbone, for every seed of the draw, and tested on every other chip.
-By default the probe normalises the frozen features with an affine-free BatchNorm, as MAE's
-linear probing does (`--probe-norm`): without it, features whose scale varies little between
-images (measured: the SAR-JEPA ViT after 3 epochs) leave a plain linear head at chance.
-Printed: top-1 and mean per-class accuracy (mean ± std over seeds) for each backbone and
-initialisation, with the gain over the random initialisation of the same backbone.
+The claim measured: self-supervised pretraining on SAR chips gives better features for few-shot
+target recognition than the strongest random initialisation. Two backbone families at 64 px (the
+128-px centre of each chip resized to 64 px, DRAA tone mapping):
 
-Backbones, all small:
-- ResNet-18 (1 channel): random init, and SimCLR
-  (configs/simclr/simclr_resnet18-1ch_1xb256-lars-200e_sar-chips-128px.py);
-- the 6-block ViT of width 192 with 8-px patches (configs/_base_/models/vit_tiny_p8_1ch.py):
-  random init, and SAR-JEPA (configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb64-200e_sar-chips-128px.py).
-Both pretrainings get the same budget: `--epochs` passes over the same pool of chips at the
-same batch size and image size (the output states it with the wall time of each). The
-recognition side uses configs/recognition/{resnet18,vit-tiny-p8}-1ch_1xb32-100e_mstar-soc10.py.
-Every config is the repo's, changed only in data location, image size, epochs and batch size,
-and written to <work-dir>/configs/ before it runs.
+* SARResNet-18 (3x3 stride-2 stem, no max-pool), random init and SimCLR
+  (configs/simclr/simclr_sar-resnet18-1ch_1xb128-adamw-35e_mstar-64px.py), recognised by
+  configs/recognition/sar-resnet18-1ch_1xb32-100e_mstar-soc10-64px.py;
+* the small ViT (6 blocks, width 192, 8-px patches: an 8 x 8 grid), random init, SAR-JEPA
+  (configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb128-40e_mstar-64px.py) and its pixel-target
+  ablation, i.e. MAE's target in the same windows (..._target-pixel.py), recognised by
+  configs/recognition/vit-tiny-p8-1ch_1xb32-100e_mstar-soc10-64px.py.
 
-Cost: small backbones, 64 px crops and 3 pretraining epochs keep the default run to about 25
-minutes on a 2-core CPU. Measured per step of batch 64 on this project's shared machine:
-SimCLR 2.1 s, SAR-JEPA 4.5 s, a probe forward 1.0 s. That makes 3 x 43 steps of each
-pretraining (about 14 min) and 8 probe runs of about 85 s (about 11 min). Such a short
-pretraining checks the pipeline and the direction of the effect; it is not the papers'
-hundreds of epochs (raise --epochs and --seeds on a GPU).
+Each pretraining is the repo's config run by tools/train.py (``--pretrain-epochs`` shortens all
+of them alike; ``--checkpoint NAME=PATH`` uses a finished one instead), each evaluation
+tools/fewshot_eval.py on the recognition config: ``linear`` (L-BFGS logistic regression on
+standardised frozen features, C cross-validated on the shots), ``knn`` (DINO's weighted cosine
+kNN, k 20, T 0.07), both on features extracted once, and ``finetune`` (the whole network through
+the Runner with the config's recipe), at every ``--shots`` x ``--seeds``. Test set: every 17 deg
+chip not drawn (``--test-split rest``), or the list given by ``--test-list`` (e.g. the 15 deg
+chips, a ``train.txt``-style list relative to the data root). The pretraining pool is every chip
+of the 17 deg list: with the held-out rest as test set, pretraining has seen the test chips
+without labels (transductive); the report says so. The generated set of ``make demo`` stands
+in without MSTAR (or with ``--synthetic``); ``--quick`` is a smoke run on the tiny generated set.
 
-Data: the real MSTAR SOC-10 17 deg JPEG chips when `--data-root` (default
-../shared/data/mstar_soc10 beside the repo, if present) holds train.txt. The chips are
-centre-cropped to `--img-size`, and the pool is every chip of the list. The pretraining
-therefore sees the test chips without labels (transductive; the output says so). Without MSTAR,
-or with `--synthetic`, the generated set of `make demo` is used
-(tools/misc/generate_synthetic_sar.py, written to <work-dir>/synthetic_sar_demo if missing):
-its 5 vehicle classes for recognition and its unlabelled chips as the pool. `--quick` is a
-smoke run (32 px, one epoch over 64 chips, 2 shots, one seed; the 'tiny' generated set when
-the data is generated).
-
-Writes <work-dir>/fewshot_mstar.md and .csv. Each stage has its own work dir and log.
+Writes to the work dir: ``fewshot_mstar.md`` / ``.csv`` (per method, mode and shots: top-1
+mean ± std over seeds, the gain over the best random init of the same mode and shots, and
+whether it exceeds the seed spread, i.e. the sum of both standard deviations),
+``fewshot_mstar.png`` (top-1 against shots with error bars, one panel per mode), the derived
+configs and each stage's log and work dir. Cost on a 2-core CPU at the defaults: each
+pretraining about 45-60 min, linear + kNN about 1 min per method, fine-tuning 10/20/40 shots x 3
+seeds about 45 min per method.
 """
 import argparse
 import copy
@@ -52,67 +45,79 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 DEFAULT_MSTAR = osp.join(osp.dirname(ROOT), 'shared', 'data', 'mstar_soc10')
-CONFIGS = dict(
-    simclr='configs/simclr/simclr_resnet18-1ch_1xb256-lars-200e_sar-chips-128px.py',
-    sar_jepa='configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb64-200e_sar-chips-128px.py',
-    resnet18='configs/recognition/resnet18-1ch_1xb32-100e_mstar-soc10.py',
-    vit='configs/recognition/vit-tiny-p8-1ch_1xb32-100e_mstar-soc10.py',
+RECOGNITION = dict(
+    sar_resnet='configs/recognition/sar-resnet18-1ch_1xb32-100e_mstar-soc10-64px.py',
+    vit='configs/recognition/vit-tiny-p8-1ch_1xb32-100e_mstar-soc10-64px.py',
 )
-#: (name, backbone label, init label, recognition config key, pretraining key or None)
-METHODS = (
-    ('resnet18_random', 'ResNet-18', 'random', 'resnet18', None),
-    ('resnet18_simclr', 'ResNet-18', 'SimCLR', 'resnet18', 'simclr'),
-    ('vit_random', 'ViT 6x192 p8', 'random', 'vit', None),
-    ('vit_sar_jepa', 'ViT 6x192 p8', 'SAR-JEPA', 'vit', 'sar_jepa'),
+#: name -> backbone family, initialisation, recognition config key, pretraining config or None
+METHODS = OrderedDict(
+    random_resnet=('SARResNet-18', 'random init', 'sar_resnet', None),
+    simclr=('SARResNet-18', 'SimCLR', 'sar_resnet',
+            'configs/simclr/simclr_sar-resnet18-1ch_1xb128-adamw-35e_mstar-64px.py'),
+    random_vit=('ViT 6x192 p8', 'random init', 'vit', None),
+    sar_jepa=('ViT 6x192 p8', 'SAR-JEPA', 'vit',
+              'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb128-40e_mstar-64px.py'),
+    pixel_mae=('ViT 6x192 p8', 'pixel-MAE', 'vit',
+               'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb128-40e_mstar-64px_target-pixel.py'),
 )
-QUICK = dict(img_size=32, epochs=1, batch=16, shots=2, seeds=[0], probe_epochs=2, pool_limit=64)
+MODES = ('linear', 'knn', 'finetune')
+QUICK = dict(pretrain_epochs=1, finetune_epochs=1, shots=[2], seeds=[0])
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Few-shot linear probe on MSTAR: random init vs SimCLR vs SAR-JEPA')
+        description='Few-shot MSTAR: random init vs SimCLR vs SAR-JEPA vs pixel-MAE')
     parser.add_argument('--data-root', default=DEFAULT_MSTAR,
                         help='MSTAR SOC-10 folder with train.txt (default: %(default)s); the '
                         'generated set is used when it does not exist')
+    parser.add_argument('--test-list',
+                        help='annotation list of a separate test set, relative to the data '
+                        'root (e.g. the 15 deg chips); default: every chip not drawn')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'fewshot_mstar'))
-    parser.add_argument('--img-size', type=int, default=64,
-                        help='centre crop side in pixels (default: 64)')
-    parser.add_argument('--epochs', type=int, default=3,
-                        help='pretraining epochs over the pool, for both methods (default: 3)')
-    parser.add_argument('--batch', type=int, default=64, help='pretraining batch (default: 64)')
-    parser.add_argument('--shots', type=int, default=10, help='shots per class (default: 10)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
-                        help='seeds of the few-shot draws (default: 0 1)')
-    parser.add_argument('--probe-epochs', type=int, default=20,
-                        help='epochs of each linear probe (default: 20)')
-    parser.add_argument('--pool-limit', type=int,
-                        help='pretrain on the first N chips of the pool only (default: all)')
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--checkpoint', nargs='+', default=[], metavar='NAME=PATH',
+                        help='use a finished pretraining instead of running it')
+    parser.add_argument('--pretrain-epochs', type=int,
+                        help="epochs of every pretraining (default: each config's)")
+    parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES))
+    parser.add_argument('--shots', type=int, nargs='+', default=[10, 20, 40])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--finetune-epochs', type=int,
+                        help="epochs of each fine-tuning (default: the recognition config's)")
     parser.add_argument('--synthetic', action='store_true',
                         help='use the generated set even when MSTAR is present')
-    parser.add_argument('--probe-norm', action=argparse.BooleanOptionalAction, default=True,
-                        help="MAE's affine-free BatchNorm on the frozen features before the "
-                        'linear head (tools/fewshot_eval.py --probe-norm; default: on)')
     parser.add_argument('--quick', action='store_true',
-                        help='smoke run: ' + ', '.join(f'{k.replace("_", "-")} {v}'
-                                                       for k, v in QUICK.items()) +
-                        ' (the tiny generated set when the data is generated)')
+                        help='smoke run on the tiny generated set: ' + ', '.join(
+                            f'{k.replace("_", "-")} {v}' for k, v in QUICK.items()))
     args = parser.parse_args(argv)
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
-    for name in ('img_size', 'epochs', 'batch', 'shots', 'probe_epochs', 'pool_limit'):
+        args.synthetic = True
+    for name in ('pretrain_epochs', 'finetune_epochs'):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
-    if args.img_size % 8:
-        parser.error(f'--img-size must be a multiple of the ViT patch size 8, got '
-                     f'{args.img_size}')
-    if len(set(args.seeds)) != len(args.seeds):
-        parser.error(f'--seeds lists a value twice: {args.seeds}')
+    for name in ('shots', 'seeds', 'methods', 'modes'):
+        values = getattr(args, name)
+        if len(set(values)) != len(values):
+            parser.error(f'--{name} lists a value twice: {values}')
+    if min(args.shots) < 1:
+        parser.error(f'--shots must be >= 1, got {args.shots}')
+    args.checkpoints = {}
+    for item in args.checkpoint:
+        name, sep, path = item.partition('=')
+        if not sep or name not in METHODS or METHODS[name][3] is None:
+            parser.error(f'--checkpoint takes NAME=PATH with NAME a pretrained method '
+                         f'({", ".join(k for k, v in METHODS.items() if v[3])}), got {item!r}')
+        if not osp.isfile(path):
+            parser.error(f'--checkpoint {name}: no file {path}')
+        args.checkpoints[name] = osp.abspath(path)
     return args
 
 
@@ -122,11 +127,15 @@ def resolve_data(args):
     root = args.data_root
     if not args.synthetic and root and osp.isfile(osp.join(root, 'train.txt')):
         root = osp.abspath(root)
+        if args.test_list and not osp.isfile(osp.join(root, args.test_list)):
+            raise FileNotFoundError(f'--test-list: no file {osp.join(root, args.test_list)}')
         return dict(
             kind='mstar', name=f'MSTAR SOC-10, real 17 deg chips ({root})',
             labelled=dict(type='MSTAR', data_root=root, ann_file='train.txt'),
             pool=dict(data_root=root, roots=['train']), num_classes=10,
-            transductive=True)
+            transductive=not args.test_list)
+    if args.test_list:
+        raise ValueError('--test-list needs the MSTAR data (a --data-root with train.txt)')
     preset = 'tiny' if args.quick else 'demo'
     reason = '--synthetic' if args.synthetic else f'no MSTAR train.txt in {args.data_root}'
     root = osp.join(osp.abspath(args.work_dir), f'synthetic_sar_{preset}')
@@ -142,107 +151,84 @@ def resolve_data(args):
         transductive=False)
 
 
-def pool_files(pool):
-    """Image files of the pretraining pool, as SARUnlabeledDataset lists them."""
-    from sar_mm.datasets import SARUnlabeledDataset
-    dataset = SARUnlabeledDataset(lazy_init=False, **pool)
-    return [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
-
-
-def draa_statistics(files, img_size, max_files=200):
-    """Mean and std of the DRAA tone-mapped centre crops (the inputs of every model here)."""
-    import numpy as np
-
-    from sar_mm.datasets.transforms import DRAAToneMapping, LoadSARImage
-    load, draa = LoadSARImage(to='amplitude', bands=[0]), DRAAToneMapping(test_mode=True)
-    step = max(1, len(files) // max_files)
-    values = []
-    for path in files[::step][:max_files]:
-        img = np.asarray(load(dict(img_path=path))['img'])[..., 0]
-        top, left = max(0, (img.shape[0] - img_size) // 2), max(0, (img.shape[1] - img_size) // 2)
-        crop = img[top:top + img_size, left:left + img_size]
-        values.append(np.asarray(draa(dict(img=crop))['img'], np.float64).ravel())
-    values = np.concatenate(values)
-    return float(values.mean()), float(values.std())
+def _labelled(dataset, data):
+    """A dataset config of the recognition / kNN sets moved onto the benchmark's data."""
+    dataset = copy.deepcopy(dataset)
+    for field in ('type', 'data_root', 'ann_file', 'metainfo'):
+        dataset.pop(field, None)
+    dataset.update(data['labelled'])
+    return dataset
 
 
 # -------------------------------------------------------------------------------- configs
-def set_image_size(pipeline, size):
-    """Copy of a pipeline whose crops and resizes give ``size`` x ``size`` images."""
-    out = []
-    for step in pipeline:
-        step = copy.deepcopy(step)
-        kind = step.get('type')
-        if kind == 'CenterCrop':
-            step['crop_size'] = size
-        elif kind == 'RandomResizedCrop':
-            step['scale'] = size
-        elif kind == 'Resize':
-            step['scale'] = (size, size)
-        if 'transforms' in step:  # MultiView: a list of view pipelines
-            step['transforms'] = [set_image_size(p, size) for p in step['transforms']]
-        out.append(step)
-    return out
-
-
-def _common(cfg, work_dir, seed=0):
-    cfg.work_dir = work_dir
-    cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(key):
-            cfg[key].update(num_workers=2, persistent_workers=True)
-
-
-def pretrain_config(key, data, args, mean, std, work_dir):
-    """The repo's pretraining config on the pool, at the benchmark's size, epochs and batch."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[key]))
-    _common(cfg, work_dir)
-    dataset = cfg.train_dataloader.dataset
-    dataset.update(data['pool'], pipeline=set_image_size(dataset.pipeline, args.img_size))
-    cfg.train_dataloader.batch_size = args.batch
-    cfg.data_preprocessor.update(mean=[mean], std=[std])
-    if key == 'sar_jepa':  # 4 windows of 4x4 patches: the patch grid is img_size / 8 wide
-        cfg.model.backbone.img_size = args.img_size
-        cfg.model.window_size = min(4, args.img_size // 8)
-    base = cfg.auto_scale_lr.base_batch_size
-    cfg.optim_wrapper.optimizer.lr *= args.batch / base  # linear scaling to this batch
-    cfg.auto_scale_lr.base_batch_size = args.batch
-    epochs, warmup = args.epochs, max(1, args.epochs // 10) if args.epochs > 1 else 0
+def _epoch_schedule(cfg, epochs):
+    """The config's schedule stretched or cut to ``epochs`` (warm-up kept at most a tenth)."""
+    warmup = 0
+    for step in cfg.param_scheduler:
+        if step.get('type') == 'LinearLR':
+            warmup = min(int(step.get('end', 0)), epochs // 10)
+    schedule = []
+    if warmup:
+        schedule.append(dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
+                             end=warmup, convert_to_iter_based=True))
+    schedule.append(dict(type='CosineAnnealingLR', T_max=epochs - warmup, eta_min=0.0,
+                         by_epoch=True, begin=warmup, end=epochs, convert_to_iter_based=True))
+    cfg.param_scheduler = schedule
     cfg.train_cfg.max_epochs = epochs
-    cfg.param_scheduler = ([dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-                                 end=warmup, convert_to_iter_based=True)] if warmup else []) + [
-        dict(type='CosineAnnealingLR', T_max=epochs - warmup, by_epoch=True, begin=warmup,
-             end=epochs, convert_to_iter_based=True)]
+
+
+def _common(cfg, work_dir, quick):
+    cfg.work_dir = work_dir
+    if quick:
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(key):
+                cfg[key].update(num_workers=0, persistent_workers=False)
+                if key == 'train_dataloader':
+                    cfg[key].batch_size = min(cfg[key].batch_size, 16)
+
+
+def pretrain_config(name, data, args, work_dir):
+    """The repo's pretraining config of ``name`` on the benchmark's pool and kNN sets."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, METHODS[name][3]))
+    _common(cfg, work_dir, args.quick)
+    cfg.train_dataloader.dataset.update(data['pool'])
+    for hook in cfg.get('custom_hooks') or []:
+        if hook.get('type') == 'KNNAccuracyHook':
+            for key in ('train_dataloader', 'val_dataloader'):
+                dataset = _labelled(hook[key]['dataset'], data)
+                dataset['num_shots'] = min(dataset.get('num_shots') or 1, min(args.shots))
+                hook[key]['dataset'] = dataset
+    if args.pretrain_epochs:
+        _epoch_schedule(cfg, args.pretrain_epochs)
+    epochs = cfg.train_cfg.max_epochs
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
     return cfg
 
 
-def probe_config(key, data, args, mean, std, work_dir, checkpoint=None):
-    """The repo's MSTAR recognition config on the benchmark's data, size and probe epochs."""
+def recognition_config(name, data, args, work_dir, checkpoint=None):
+    """The recognition config of ``name`` on the benchmark's data, with its initialisation."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[key]))
-    _common(cfg, work_dir)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        dataset = loader.dataset
-        for field in ('type', 'data_root', 'ann_file'):
-            dataset.pop(field, None)
-        dataset.update(data['labelled'])
-        dataset.pipeline = set_image_size(dataset.pipeline, args.img_size)
-    cfg.data_preprocessor.update(num_classes=data['num_classes'], mean=[mean], std=[std])
+    family = METHODS[name][2]
+    cfg = Config.fromfile(osp.join(ROOT, RECOGNITION[family]))
+    _common(cfg, work_dir, args.quick)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset = _labelled(cfg[key].dataset, data)
+    if args.test_list:
+        for key in ('val_dataloader', 'test_dataloader'):
+            dataset = cfg[key].dataset
+            for field in ('num_shots', 'seed', 'fewshot_split'):
+                dataset.pop(field, None)
+            dataset.ann_file = args.test_list
+    cfg.data_preprocessor.num_classes = data['num_classes']
     cfg.model.head.num_classes = data['num_classes']
-    if key == 'vit':
-        cfg.model.backbone.img_size = args.img_size
     if checkpoint:
-        # the ViT's pooled-feature norm (ln2) is not in a SAR-JEPA encoder: 'warn' lists it
+        # a ViT's pooled-feature norm (ln2) is not part of a SAR-JEPA encoder: 'warn' lists it
         cfg.model.backbone.init_cfg = dict(
             type='Pretrained', prefix='backbone.', checkpoint=checkpoint,
-            missing='warn' if key == 'vit' else 'raise')
-    epochs = args.probe_epochs
-    cfg.train_cfg.max_epochs = epochs
-    cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, begin=0,
-                                end=epochs, convert_to_iter_based=True)]
+            missing='warn' if family == 'vit' else 'raise')
+    if args.finetune_epochs:
+        _epoch_schedule(cfg, args.finetune_epochs)
     return cfg
 
 
@@ -258,55 +244,94 @@ def run(cmd, log_file):
         raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}); log {log_file}:\n{tail}')
 
 
-def read_summary(csv_file):
-    """(top-1 mean, top-1 std, mean per-class mean, mean per-class std) of a fewshot_eval run."""
+def last_checkpoint(work_dir):
+    """The checkpoint mmengine's CheckpointHook last wrote in ``work_dir``."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        raise FileNotFoundError(f'{work_dir}: no last_checkpoint (did the pretraining finish?)')
+    with open(pointer) as f:
+        path = f.read().strip()
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{pointer} names {path}, which does not exist')
+    return path
+
+
+def read_results(csv_file):
+    """The per-(mode, shots) rows of a tools/fewshot_eval.py run (floats, shots as int)."""
     with open(csv_file, newline='') as f:
         rows = list(csv.DictReader(f))
-    if len(rows) != 1:
-        raise ValueError(f'{csv_file}: expected one summary row (one mode, one shot count), '
-                         f'found {len(rows)}')
-    row = rows[0]
-    std = (lambda v: float(v) if v not in ('', 'nan') else float('nan'))
-    return (float(row['top1_mean']), std(row['top1_std']), float(row['mean_per_class_mean']),
-            std(row['mean_per_class_std']))
+    if not rows:
+        raise ValueError(f'{csv_file}: no result rows')
+    out = []
+    for row in rows:
+        out.append(dict(mode=row['mode'], shots=int(row['shots']),
+                        num_seeds=int(row['num_seeds']), top1=float(row['top1_mean']),
+                        top1_std=float(row['top1_std'] or 0.0),
+                        per_class=float(row['mean_per_class_mean']),
+                        per_class_std=float(row['mean_per_class_std'] or 0.0)))
+    return out
 
 
 def add_gains(results):
-    """Each result with ``gain``: top-1 points over the random init of the same backbone."""
-    random_top1 = {r['backbone']: r['top1'] for r in results if r['init'] == 'random'}
+    """Each pretrained result with ``gain`` over the best random init of the same (mode,
+    shots), any family, and ``beyond_spread`` (:func:`~sar_mm.evaluation.fewshot_protocol.
+    gain_over`: the mean ± std intervals do not overlap)."""
+    from sar_mm.evaluation.fewshot_protocol import gain_over
+    best_random = {}
+    for r in results:
+        if r['init'] == 'random init':
+            key = (r['mode'], r['shots'])
+            if key not in best_random or r['top1'] > best_random[key]['top1']:
+                best_random[key] = r
     out = []
     for r in results:
-        r = dict(r)
-        r['gain'] = None if r['init'] == 'random' else r['top1'] - random_top1[r['backbone']]
+        r = dict(r, gain=None, beyond_spread=None)
+        ref = best_random.get((r['mode'], r['shots']))
+        if r['init'] != 'random init' and ref is not None:
+            r.update(gain_over(r['top1'], r['top1_std'], ref['top1'], ref['top1_std']))
         out.append(r)
     return out
 
 
+TABLE_FIELDS = ('backbone', 'init', 'mode', 'shots', 'num_seeds', 'top1', 'top1_std',
+                'per_class', 'per_class_std', 'gain', 'beyond_spread', 'pretrain_seconds')
+
+
 def format_table(results):
-    """Markdown table of the results (with gains)."""
-    lines = ['| backbone | init | top-1 (%) | mean per-class (%) | gain over random init |',
-             '| --- | --- | --- | --- | --- |']
+    """Markdown table: one row per method, mode and shots."""
+    lines = ['| backbone | init | mode | shots | top-1 (%) | mean per-class (%) | gain over '
+             'best random init | beyond seed spread |', '| --- | --- | --- | --- | --- | --- '
+             '| --- | --- |']
     for r in results:
-        gain = '-' if r['gain'] is None else f"{r['gain']:+.2f} points"
-        lines.append(f"| {r['backbone']} | {r['init']} | {r['top1']:.2f} ± {r['top1_std']:.2f} "
-                     f"| {r['per_class']:.2f} ± {r['per_class_std']:.2f} | {gain} |")
+        gain = '-' if r['gain'] is None else f"{r['gain']:+.2f}"
+        spread = '-' if r['beyond_spread'] is None else ('yes' if r['beyond_spread'] else 'no')
+        lines.append(f"| {r['backbone']} | {r['init']} | {r['mode']} | {r['shots']} | "
+                     f"{r['top1']:.2f} ± {r['top1_std']:.2f} | {r['per_class']:.2f} ± "
+                     f"{r['per_class_std']:.2f} | {gain} | {spread} |")
     return '\n'.join(lines)
 
 
 def write_report(work_dir, header, results):
-    """``fewshot_mstar.md`` (header and table) and ``fewshot_mstar.csv``; returns both paths."""
-    md, csv_path = osp.join(work_dir, 'fewshot_mstar.md'), osp.join(work_dir, 'fewshot_mstar.csv')
-    with open(md, 'w', encoding='utf-8') as f:
-        f.write('# Few-shot linear probe: random init vs SimCLR vs SAR-JEPA\n\n' + header +
-                '\n\n' + format_table(results) + '\n')
-    fields = ('backbone', 'init', 'top1', 'top1_std', 'per_class', 'per_class_std', 'gain',
-              'pretrain_seconds')
-    with open(csv_path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
+    """``fewshot_mstar.md`` (header and table), ``.csv`` and ``.png``; returns their paths."""
+    from sar_mm.evaluation.fewshot_protocol import plot_accuracy_vs_shots
+    paths = dict(md=osp.join(work_dir, 'fewshot_mstar.md'),
+                 csv=osp.join(work_dir, 'fewshot_mstar.csv'),
+                 png=osp.join(work_dir, 'fewshot_mstar.png'))
+    with open(paths['md'], 'w', encoding='utf-8') as f:
+        f.write('# Few-shot MSTAR: random init vs SAR pretraining\n\n' + header + '\n\n' +
+                format_table(results) + f"\n\nFigure: `{osp.basename(paths['png'])}`.\n")
+    with open(paths['csv'], 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=TABLE_FIELDS, extrasaction='ignore')
         writer.writeheader()
         for r in results:
-            writer.writerow({k: ('' if r.get(k) is None else r.get(k)) for k in fields})
-    return md, csv_path
+            writer.writerow({k: ('' if r.get(k) is None else r.get(k)) for k in TABLE_FIELDS})
+    curves = OrderedDict()
+    for r in results:
+        curves.setdefault(r['mode'], OrderedDict()).setdefault(
+            f"{r['backbone']}, {r['init']}", []).append((r['shots'], r['top1'], r['top1_std']))
+    plot_accuracy_vs_shots(curves, paths['png'],
+                           title='Few-shot top-1 on the test chips (mean ± std over seeds)')
+    return paths
 
 
 def main(argv=None):
@@ -316,69 +341,66 @@ def main(argv=None):
     cfg_dir = osp.join(work_dir, 'configs')
     os.makedirs(cfg_dir, exist_ok=True)
     data = resolve_data(args)
-    if args.pool_limit:
-        data['pool']['indices'] = args.pool_limit  # the first N chips (smoke runs)
-    files = pool_files(data['pool'])
-    mean, std = draa_statistics(files, args.img_size)
-    print(f'Data: {data["name"]}\nPretraining pool: {len(files)} chips; DRAA input statistics '
-          f'mean {mean:.4f}, std {std:.4f}', flush=True)
+    print(f'Data: {data["name"]}', flush=True)
 
-    checkpoints, seconds = {}, {}
-    for key in ('simclr', 'sar_jepa'):
-        stage = osp.join(work_dir, f'pretrain_{key}')
-        cfg_file = osp.join(cfg_dir, f'pretrain_{key}.py')
-        pretrain_config(key, data, args, mean, std, stage).dump(cfg_file)
-        print(f'Pretraining {key}: {args.epochs} epochs x {len(files)} chips, batch '
-              f'{args.batch} ... (log {stage}.log)', flush=True)
+    checkpoints, seconds = dict(args.checkpoints), {}
+    for name in args.methods:
+        if METHODS[name][3] is None or name in checkpoints:
+            continue
+        stage = osp.join(work_dir, f'pretrain_{name}')
+        cfg = pretrain_config(name, data, args, stage)
+        cfg_file = osp.join(cfg_dir, f'pretrain_{name}.py')
+        cfg.dump(cfg_file)
+        print(f'Pretraining {name}: {cfg.train_cfg.max_epochs} epochs ... (log {stage}.log)',
+              flush=True)
         t0 = time.time()
         run(['tools/train.py', cfg_file, '--work-dir', stage], stage + '.log')
-        seconds[key] = time.time() - t0
-        checkpoints[key] = osp.join(stage, f'epoch_{args.epochs}.pth')
-        if not osp.isfile(checkpoints[key]):
-            raise FileNotFoundError(f'{key} pretraining wrote no {checkpoints[key]}')
-        print(f'  done in {seconds[key] / 60:.1f} min', flush=True)
+        seconds[name] = time.time() - t0
+        checkpoints[name] = last_checkpoint(stage)
+        print(f'  done in {seconds[name] / 60:.1f} min: {checkpoints[name]}', flush=True)
 
     results = []
-    for name, backbone, init, key, pretrain in METHODS:
-        stage = osp.join(work_dir, f'probe_{name}')
-        cfg_file = osp.join(cfg_dir, f'probe_{name}.py')
-        probe_config(key, data, args, mean, std, stage,
-                     checkpoints.get(pretrain) if pretrain else None).dump(cfg_file)
-        print(f'Linear probe {backbone} ({init} init): {args.shots} shots, seeds '
-              f'{" ".join(map(str, args.seeds))} ... (log {stage}.log)', flush=True)
+    for name in args.methods:
+        backbone, init, _, pretrain = METHODS[name]
+        stage = osp.join(work_dir, f'eval_{name}')
+        cfg_file = osp.join(cfg_dir, f'eval_{name}.py')
+        recognition_config(name, data, args, stage, checkpoints.get(name)).dump(cfg_file)
+        print(f'Evaluating {backbone} ({init}): {" ".join(args.modes)} at shots '
+              f'{args.shots}, seeds {args.seeds} ... (log {stage}.log)', flush=True)
         t0 = time.time()
-        run(['tools/fewshot_eval.py', cfg_file, '--mode', 'linear-runner'] +
-            (['--probe-norm'] if args.probe_norm else []) + ['--shots', str(args.shots),
-             '--seeds'] + [str(s) for s in args.seeds] + ['--work-dir', stage], stage + '.log')
-        top1, top1_std, per_class, per_class_std = read_summary(
-            osp.join(stage, 'fewshot_results.csv'))
-        results.append(dict(backbone=backbone, init=init, top1=top1, top1_std=top1_std,
-                            per_class=per_class, per_class_std=per_class_std,
-                            pretrain_seconds=seconds.get(pretrain)))
-        print(f'  top-1 {top1:.2f} % ({time.time() - t0:.0f} s)', flush=True)
+        run(['tools/fewshot_eval.py', cfg_file, '--mode'] + list(args.modes) + ['--shots'] +
+            [str(s) for s in args.shots] + ['--seeds'] + [str(s) for s in args.seeds] +
+            ['--test-split', 'config' if args.test_list else 'rest', '--work-dir', stage],
+            stage + '.log')
+        for row in read_results(osp.join(stage, 'fewshot_results.csv')):
+            results.append(dict(row, backbone=backbone, init=init,
+                                pretrain_seconds=seconds.get(name)))
+        print(f'  done in {time.time() - t0:.0f} s', flush=True)
     results = add_gains(results)
 
+    budgets = ', '.join(f'{n} {seconds[n] / 60:.1f} min' for n in seconds) or 'none run here'
     header = '\n'.join([
         f'Data: {data["name"]}.',
-        f'Protocol: linear probe (tools/fewshot_eval.py --mode linear-runner'
-        + (' --probe-norm: feature BatchNorm before the head' if args.probe_norm else '')
-        + ') on the frozen backbone, '
-        f'{args.shots} shots per class, seeds {", ".join(map(str, args.seeds))} (mean ± std), '
-        f'{args.probe_epochs} epochs; tested on every chip not drawn for training. Inputs: '
-        f'{args.img_size} px centre crops, DRAA tone mapping, normalised with mean {mean:.4f}, '
-        f'std {std:.4f}.',
-        f'Pretraining budget, equal for both methods: {args.epochs} epochs over the same '
-        f'{len(files)} chips ({args.epochs * len(files)} chip presentations), batch '
-        f'{args.batch}, {args.img_size} px; wall time SimCLR (ResNet-18) '
-        f'{seconds["simclr"] / 60:.1f} min, SAR-JEPA (ViT) {seconds["sar_jepa"] / 60:.1f} min.'
-        + (' The pool holds the test chips without labels (transductive pretraining: only the '
-           '17 deg chips are available).' if data['transductive'] else ''),
-        'Small backbones (ResNet-18; a 6-block ViT of width 192 with 8-px patches) at small '
-        'images keep the run on a 2-core CPU; the gain compares each pretraining with the '
-        'random initialisation of the same backbone.',
+        'Test set: ' + (f'the list {args.test_list}' if args.test_list else
+                        'every chip not drawn for training (the held-out rest)') + '.',
+        'Protocol: tools/fewshot_eval.py, modes ' + ', '.join(args.modes) + f'; shots '
+        f'{", ".join(map(str, args.shots))}; seeds {", ".join(map(str, args.seeds))} (mean ± '
+        'sample std); linear = L-BFGS logistic regression on standardised frozen features, C '
+        'cross-validated on the shots only; knn = weighted cosine kNN (k 20, T 0.07); '
+        'finetune = the recognition config\'s recipe'
+        + (f' cut to {args.finetune_epochs} epochs' if args.finetune_epochs else '') + '.',
+        f'Pretraining wall time: {budgets}'
+        + (f' ({args.pretrain_epochs} epochs each)' if args.pretrain_epochs else '')
+        + (f'; given checkpoints: {args.checkpoints}' if args.checkpoints else '') + '.',
+        ('Pretraining saw the test chips without labels (transductive: its pool is every chip '
+         'of the 17 deg list).' if data['transductive'] else
+         'Pretraining did not see the test chips.'),
+        'Gain: top-1 points over the best random init (either family) of the same mode and '
+        'shots; beyond seed spread: the gain exceeds the two standard deviations summed.',
         f'Total time: {(time.time() - start) / 60:.1f} min.'])
-    md, csv_path = write_report(work_dir, header, results)
-    print('\n' + header + '\n\n' + format_table(results) + f'\n\nWritten: {md}, {csv_path}')
+    paths = write_report(work_dir, header, results)
+    print('\n' + header + '\n\n' + format_table(results) +
+          f"\n\nWritten: {paths['md']}, {paths['csv']}, {paths['png']}")
     return results
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def select_few_shot(labels, num_shots, seed, keys=None):
+def select_few_shot(labels, num_shots, seed, keys=None, class_names=None):
     """Pick ``num_shots`` samples of every class, the same ones on any machine for a given seed.
 
     Samples of each class are ordered by ``keys`` (e.g. file paths; default: their index) before
@@ -14,6 +14,8 @@ def select_few_shot(labels, num_shots, seed, keys=None):
         num_shots (int): Samples to draw per class (>= 1).
         seed (int): Seed of the draw.
         keys (Sequence[str], optional): Sort keys of the samples (unique). Defaults to indices.
+        class_names (Sequence[str], optional): Names of the classes by index, for the error
+            message of a class with too few samples.
 
     Returns:
         list[int]: Sorted indices of the chosen samples.
@@ -31,7 +33,10 @@ def select_few_shot(labels, num_shots, seed, keys=None):
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if len(members) < num_shots:
-            raise ValueError(f'class {int(label)} has {len(members)} samples, fewer than the '
+            name = (f'{class_names[int(label)]!r} (index {int(label)})'
+                    if class_names is not None and 0 <= int(label) < len(class_names)
+                    else str(int(label)))
+            raise ValueError(f'class {name} has {len(members)} samples, fewer than the '
                              f'{num_shots} shots asked for')
         members = members[np.argsort(keys[members], kind='stable')]
         rng = np.random.Generator(np.random.PCG64([int(seed), int(label)]))

@@ -134,7 +134,8 @@ class SARClassificationDataset(CustomDataset):
             return data_list
         try:
             chosen = set(select_few_shot([d['gt_label'] for d in data_list], self.num_shots,
-                                         self.seed, keys=[d['img_path'] for d in data_list]))
+                                         self.seed, keys=[d['img_path'] for d in data_list],
+                                         class_names=self.CLASSES))
         except ValueError as err:
             raise ValueError(f'{self.__class__.__name__} ({self._source}): {err}') from err
         keep = (lambda i: i in chosen) if self.fewshot_split == 'train' else (

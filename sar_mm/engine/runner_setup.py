@@ -77,10 +77,16 @@ def enable_auto_scale_lr(cfg):
 
 
 def set_resume(cfg, resume):
-    """``resume='auto'`` resumes from the work dir's last checkpoint, a path from that file."""
+    """``resume='auto'``: resume from the newest checkpoint of the work dir that loads
+    (:func:`~sar_mm.engine.checkpoint.find_resumable_checkpoint`: truncated or corrupt ones are
+    skipped and logged; none: start from scratch); a path: resume from that file."""
     if resume == 'auto':
+        from .checkpoint import find_resumable_checkpoint
         cfg.resume = True
-        cfg.load_from = None
+        found = find_resumable_checkpoint(cfg.work_dir) if cfg.get('work_dir') else None
+        cfg.load_from = found
+        if found is None:  # mmengine's auto-resume finds nothing either: a fresh start
+            cfg.resume = False
     elif resume is not None:
         cfg.resume = True
         cfg.load_from = resume

@@ -528,3 +528,54 @@ def plot_confusion_matrix(confusion, class_names, out_file, title=''):
     fig.savefig(out_file, dpi=120)
     plt.close(fig)
     return out_file
+
+
+def plot_accuracy_vs_shots(curves, out_file, title=''):
+    """Save accuracy against shots per class with error bars, one panel per mode, as a PNG.
+
+    Args:
+        curves (dict): ``{mode: {label: [(shots, mean, std), ...]}}``, e.g. ``{'linear':
+            {'SARResNet-18, random init': [(10, 54.1, 1.5), (20, 60.6, 2.2)]}}``.
+        out_file (str): The PNG written.
+        title (str): Figure title.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    if not curves:
+        raise ValueError('plot_accuracy_vs_shots: no curves to plot')
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves) + 0.6, 4.2),
+                             squeeze=False, sharey=True)
+    for ax, (mode, lines) in zip(axes[0], curves.items()):
+        for label, points in lines.items():
+            points = sorted(points)
+            shots, mean, std = (np.asarray(v, dtype=np.float64) for v in zip(*points))
+            ax.errorbar(shots, mean, yerr=std, marker='o', capsize=3, label=label)
+        ax.set_xscale('log', base=2)
+        all_shots = sorted({p[0] for pts in lines.values() for p in pts})
+        ax.set_xticks(all_shots, [str(s) for s in all_shots])
+        ax.set_xlabel('shots per class')
+        ax.set_title(mode)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel('top-1 accuracy (%)')
+    axes[0][-1].legend(fontsize=8, loc='lower right')
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=120)
+    plt.close(fig)
+    return out_file
+
+
+def gain_over(mean, std, ref_mean, ref_std):
+    """Gain of a result over a reference, and whether it exceeds their seed spread.
+
+    Args:
+        mean, std (float): Mean and standard deviation over seeds of the result (percent).
+        ref_mean, ref_std (float): Those of the reference (e.g. the best random init).
+
+    Returns:
+        dict: ``gain`` (``mean - ref_mean``) and ``beyond_spread``: the gain is larger than the
+        two standard deviations summed, i.e. the intervals mean ± std do not overlap.
+    """
+    gain = float(mean) - float(ref_mean)
+    return dict(gain=gain, beyond_spread=bool(gain > float(std) + float(ref_std)))

@@ -26,5 +26,7 @@ def test_independent_of_listing_order():
 def test_too_many_shots_is_an_error():
     with pytest.raises(ValueError, match='class 1 has 2 samples, fewer than the 3 shots'):
         select_few_shot([0, 0, 0, 1, 1], 3, 0)
+    with pytest.raises(ValueError, match="class 'Tanker' \\(index 1\\) has 2 samples"):
+        select_few_shot([0, 0, 0, 1, 1], 3, 0, class_names=('Cargo', 'Tanker'))
     with pytest.raises(ValueError, match='positive integer'):
         select_few_shot([0, 1], 0, 0)

@@ -54,7 +54,8 @@ class LoadSARImage(BaseTransform):
             for backbones that expect RGB). Defaults to None (keep channels).
         nonfinite (str): What to do with NaN/Inf pixels: ``'fill'`` replaces them with
             ``fill_value`` and warns once per file (counts kept in ``nonfinite_counts``);
-            ``'raise'`` rejects the file. Defaults to ``'fill'``.
+            ``'raise'`` rejects the file. Defaults to ``'fill'``. An image without a single
+            finite pixel is rejected under either policy (it holds no data).
         fill_value (float): Replacement for non-finite pixels. Defaults to 0.
     """
 
@@ -116,6 +117,8 @@ class LoadSARImage(BaseTransform):
         if finite.all():
             return array
         count = int(array.size - finite.sum())
+        if count == array.size:  # never data, whatever the policy: no value is left to keep
+            raise SARFileError(path, f'every pixel ({count}) is NaN/Inf')
         if self.nonfinite == 'raise':
             raise SARFileError(path, f'{count} NaN/Inf values (nonfinite="raise")')
         if self.nonfinite_counts[path] == 0:

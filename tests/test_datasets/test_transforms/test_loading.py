@@ -73,6 +73,14 @@ def test_nonfinite_fill_counts_and_raise(tmp_path):
         LoadSARImage(nonfinite='raise').transform(dict(img_path=path))
 
 
+@pytest.mark.parametrize('policy', ['fill', 'raise'])
+def test_an_image_with_no_finite_pixel_is_refused_whatever_the_policy(tmp_path, policy):
+    np.save(tmp_path / 'void.npy', np.full((3, 3), np.nan, np.float32))
+    path = str(tmp_path / 'void.npy')
+    with pytest.raises(SARFileError, match=r'void\.npy.*every pixel \(9\) is NaN/Inf'):
+        LoadSARImage(nonfinite=policy).transform(dict(img_path=path))
+
+
 def test_bad_arguments_and_repr():
     with pytest.raises(ValueError, match='to must be one of'):
         LoadSARImage(to='log')
