@@ -2,12 +2,11 @@
 # 64-px inputs: the 128-px centre of each chip resized to 64 px (bilinear), an 8 x 8 patch grid,
 # random init; the input domain of configs/sar_jepa/*_mstar-64px.py and of the SARResNet 64-px
 # config, so every 64-px pretraining is probed and fine-tuned on the same chips.
-_base_ = ['./vit-tiny-p8-1ch_1xb32-100e_mstar-soc10.py']
-img_size = 64
-model = dict(backbone=dict(img_size=img_size))
-_resize = dict(type='Resize', scale=(img_size, img_size), interpolation='bilinear')
-train_pipeline = _base_.train_pipeline[:2] + [_resize] + _base_.train_pipeline[2:]
-test_pipeline = _base_.test_pipeline[:2] + [_resize] + _base_.test_pipeline[2:]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+_base_ = [
+    '../_base_/default_runtime/mmpretrain.py',
+    '../_base_/models/vit_tiny_p8_1ch_cls.py',
+    '../_base_/datasets/mstar_soc10_64px.py',
+    '../_base_/schedules/adamw_layer-decay_cosine_100e.py',
+]
+model = dict(backbone=dict(img_size=_base_.img_size), head=dict(num_classes=_base_.num_classes))
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1, save_best='auto'))

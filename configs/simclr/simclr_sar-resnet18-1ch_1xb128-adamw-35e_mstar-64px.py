@@ -27,22 +27,12 @@ model = dict(
     backbone=dict(type='SARResNet', stem_stride=2, zero_init_residual=False),
     head=dict(temperature=0.2))
 
-view_pipeline = [
-    dict(type='Rotate', magnitude_range=(0., 15.), magnitude_std='inf', prob=1.0,
-         random_negative_prob=0.5, pad_val=0, interpolation='bilinear'),
-    dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.35, 1.0),
-         interpolation='bilinear', backend='cv2'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomSpeckle', looks_range=(2., 8.), domain='amplitude', prob=0.5),
-    dict(type='DRAAToneMapping', brightness_range=(2.5, 6.0)),
-    dict(type='RandomCalibrationGain', gain_db_range=(-2., 2.), domain='amplitude', prob=0.5),
-]
-train_pipeline = [
-    dict(type='LoadSARImage', to='amplitude', bands=[0]),
-    dict(type='CenterCrop', crop_size=128),
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackInputs'),
-]
+# the base's views at 64 px: a crop of 35-100 % of the 128-px centre, resized to 64 px
+view_pipeline = [_base_.view_pipeline[0],
+                 dict(_base_.view_pipeline[1], scale=img_size, crop_ratio_range=(0.35, 1.0))
+                 ] + _base_.view_pipeline[2:]
+train_pipeline = _base_.train_pipeline[:2] + [
+    dict(type='MultiView', num_views=2, transforms=[view_pipeline])] + _base_.train_pipeline[3:]
 train_dataloader = dict(batch_size=128, num_workers=2,
                         dataset=dict(pipeline=train_pipeline))
 
