@@ -80,7 +80,8 @@ def resolve(args):
 
 
 def run_mode(mode, config, data_root, args):
-    """Run tools/fewshot_eval.py in one mode; returns wall time, log text and run rows."""
+    """Run tools/fewshot_eval.py in one mode; returns wall time, log text, run rows and the
+    (one) summary row of its results."""
     work_dir = osp.join(osp.abspath(args.work_dir), mode)
     cmd = [sys.executable, 'tools/fewshot_eval.py', config, '--mode', mode, '--shots',
            str(args.shots), '--seeds'] + [str(s) for s in args.seeds] + [
@@ -102,13 +103,9 @@ def run_mode(mode, config, data_root, args):
                            f'{text[-3000:]}')
     with open(osp.join(work_dir, 'fewshot_runs.csv'), newline='') as f:
         rows = list(csv.DictReader(f))
-    return seconds, text, rows
-
-
-def summary(rows):
-    import numpy as np
-    top1 = np.array([float(r['top1']) for r in rows])
-    return top1.mean(), (top1.std(ddof=1) if len(top1) > 1 else 0.0)
+    from sar_mm.evaluation.fewshot_protocol import read_results
+    summary, = read_results(osp.join(work_dir, 'fewshot_results.csv'))  # one mode, one shots
+    return seconds, text, rows, summary
 
 
 def main(argv=None):
@@ -120,17 +117,17 @@ def main(argv=None):
     for mode in ('linear-runner', 'linear'):
         print(f'running {mode} ...', flush=True)
         results[mode] = run_mode(mode, config, data_root, args)
-    ref_s, _, ref_rows = results['linear-runner']
-    new_s, new_log, new_rows = results['linear']
+    ref_s, _, ref_rows, ref_top1 = results['linear-runner']
+    new_s, new_log, new_rows, new_top1 = results['linear']
     found = EXTRACTION.search(new_log)
     extraction = float(found.group(1)) if found else float('nan')
     per_draw = sum(float(r['seconds']) for r in new_rows) / len(new_rows)
     ref_draw = sum(float(r['seconds']) for r in ref_rows) / len(ref_rows)
-    ref_top1, new_top1 = summary(ref_rows), summary(new_rows)
     print(f'linear-runner (reference): {ref_s:.1f} s wall, {ref_draw:.1f} s per draw; '
-          f'top-1 {ref_top1[0]:.2f} ± {ref_top1[1]:.2f} %')
+          f'top-1 {ref_top1["top1"]:.2f} ± {ref_top1["top1_std"]:.2f} %')
     print(f'linear (features once):    {new_s:.1f} s wall, extraction {extraction:.1f} s once, '
-          f'{per_draw:.2f} s per draw; top-1 {new_top1[0]:.2f} ± {new_top1[1]:.2f} %')
+          f'{per_draw:.2f} s per draw; top-1 {new_top1["top1"]:.2f} ± '
+          f'{new_top1["top1_std"]:.2f} %')
     print(f'speed-up (wall time linear-runner / linear): {ref_s / new_s:.1f}x; per draw after '
           f'extraction: {ref_draw / max(per_draw, 1e-9):.0f}x')
     return dict(reference_s=ref_s, linear_s=new_s, ratio=ref_s / new_s)

@@ -51,6 +51,9 @@ from collections import OrderedDict
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+# the reader of tools/fewshot_eval.py's fewshot_results.csv, beside its writer
+from sar_mm.evaluation.fewshot_protocol import read_results  # noqa: E402
+
 DEFAULT_MSTAR = osp.join(osp.dirname(ROOT), 'shared', 'data', 'mstar_soc10')
 RECOGNITION = dict(
     sar_resnet='configs/recognition/sar-resnet18-1ch_1xb32-100e_mstar-soc10-64px.py',
@@ -255,22 +258,6 @@ def last_checkpoint(work_dir):
     if not osp.isfile(path):
         raise FileNotFoundError(f'{pointer} names {path}, which does not exist')
     return path
-
-
-def read_results(csv_file):
-    """The per-(mode, shots) rows of a tools/fewshot_eval.py run (floats, shots as int)."""
-    with open(csv_file, newline='') as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f'{csv_file}: no result rows')
-    out = []
-    for row in rows:
-        out.append(dict(mode=row['mode'], shots=int(row['shots']),
-                        num_seeds=int(row['num_seeds']), top1=float(row['top1_mean']),
-                        top1_std=float(row['top1_std'] or 0.0),
-                        per_class=float(row['mean_per_class_mean']),
-                        per_class_std=float(row['mean_per_class_std'] or 0.0)))
-    return out
 
 
 def add_gains(results):

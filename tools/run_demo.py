@@ -84,15 +84,14 @@ def ensure_data(args):
 
 def fewshot_eval(name, config, args, options):
     """The 10-shot linear / kNN protocol over 3 seeds; ``{mode: (mean, std)}`` of top-1 (%)."""
-    import csv
+    from sar_mm.evaluation.fewshot_protocol import read_results
     work_dir = osp.join(args.work_dir, name)
     run([sys.executable, 'tools/fewshot_eval.py', config, '--mode', *FEWSHOT_MODES, '--shots',
          '10', '--seeds', *map(str, FEWSHOT_SEEDS), '--test-split', 'rest', '--work-dir',
          work_dir, '--cfg-options', f'randomness.seed={args.seed}'] + options +
         list(args.cfg_options), osp.join(args.work_dir, f'{name}.log'))
-    with open(osp.join(work_dir, 'fewshot_results.csv'), newline='') as f:
-        return {row['mode']: (float(row['top1_mean']), float(row['top1_std']))
-                for row in csv.DictReader(f)}
+    return {row['mode']: (row['top1'], row['top1_std'])
+            for row in read_results(osp.join(work_dir, 'fewshot_results.csv'))}
 
 
 def train_and_test(name, config, args, options):

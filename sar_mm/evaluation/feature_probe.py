@@ -177,6 +177,7 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
         tuple[sklearn.pipeline.Pipeline, dict]: The fitted probe and ``dict(C=..., cv_scores=
         {C: mean accuracy})``.
     """
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -205,13 +206,12 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
         scores = np.zeros(len(Cs))
         split = StratifiedKFold(folds, shuffle=True, random_state=int(seed))
         for train, val in split.split(x, y):
-            scaler = StandardScaler().fit(x[train])  # the fold's own statistics
-            x_fit, x_val = scaler.transform(x[train]), scaler.transform(x[val])
-            # the regularisation path, weakest C last, each fit started from the previous one
-            model = LogisticRegression(max_iter=int(max_iter), tol=1e-6, warm_start=True)
+            # the probe on the fold (its scaler fitted on the fold's part only) along the
+            # regularisation path, weakest C last, each fit started from the previous one
+            model = clone(pipe).set_params(logisticregression__warm_start=True)
             for i, C in enumerate(Cs):
-                model.set_params(C=C).fit(x_fit, y[train])
-                scores[i] += float((model.predict(x_val) == y[val]).mean()) / folds
+                model.set_params(logisticregression__C=C).fit(x[train], y[train])
+                scores[i] += model.score(x[val], y[val]) / folds
         C = Cs[int(np.flatnonzero(scores >= scores.max() - 1e-12)[0])]  # smallest of the best
         pipe.set_params(logisticregression__C=C).fit(x, y)
     return pipe, dict(C=C, cv_scores=dict(zip(Cs, scores.tolist())))

@@ -500,6 +500,23 @@ def write_results(work_dir, rows, class_names, config, best_png=None):
     return paths
 
 
+def read_results(csv_file):
+    """The per-(mode, shots) rows of ``fewshot_results.csv`` as :func:`write_results` writes them
+    (floats, shots as int; an empty std, one seed, reads as 0)."""
+    with open(csv_file, newline='') as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f'{csv_file}: no result rows')
+    out = []
+    for row in rows:
+        out.append(dict(mode=row['mode'], shots=int(row['shots']),
+                        num_seeds=int(row['num_seeds']), top1=float(row['top1_mean']),
+                        top1_std=float(row['top1_std'] or 0.0),
+                        per_class=float(row['mean_per_class_mean']),
+                        per_class_std=float(row['mean_per_class_std'] or 0.0)))
+    return out
+
+
 def plot_confusion_matrix(confusion, class_names, out_file, title=''):
     """Save a confusion matrix (rows: true class, columns: predicted class) as a PNG."""
     import matplotlib
