@@ -28,9 +28,7 @@ import csv
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
-import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -92,15 +90,10 @@ def run_mode(mode, config, data_root, args):
         cmd += ['--cfg-options', f'train_cfg.max_epochs={args.runner_epochs}']
     os.makedirs(work_dir, exist_ok=True)
     log_file = osp.join(work_dir, 'benchmark.log')
-    start = time.perf_counter()
-    with open(log_file, 'w') as log:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    seconds = time.perf_counter() - start
+    from sar_mm.utils import run_logged
+    seconds = run_logged(cmd, log_file, cwd=ROOT)  # CommandError with the log's tail on failure
     with open(log_file) as f:
         text = f.read()
-    if proc.returncode != 0:
-        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}); log {log_file}:\n'
-                           f'{text[-3000:]}')
     with open(osp.join(work_dir, 'fewshot_runs.csv'), newline='') as f:
         rows = list(csv.DictReader(f))
     from sar_mm.evaluation.fewshot_protocol import read_results

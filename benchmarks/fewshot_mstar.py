@@ -43,7 +43,6 @@ import copy
 import csv
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from collections import OrderedDict
@@ -238,14 +237,10 @@ def recognition_config(name, data, args, work_dir, checkpoint=None):
 
 # --------------------------------------------------------------------------------- runs
 def run(cmd, log_file):
-    """Run a repo tool, its output to ``log_file``; raise with the log's tail if it fails."""
-    with open(log_file, 'w') as log:
-        proc = subprocess.run([sys.executable] + cmd, cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        with open(log_file) as f:
-            tail = f.read()[-4000:]
-        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}); log {log_file}:\n{tail}')
+    """Run a repo tool with this Python, its output to ``log_file``; raise
+    :class:`~sar_mm.utils.CommandError` (a ``RuntimeError``) with the log's tail if it fails."""
+    from sar_mm.utils import run_logged
+    run_logged([sys.executable] + cmd, log_file, cwd=ROOT)
 
 
 def last_checkpoint(work_dir):

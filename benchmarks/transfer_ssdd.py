@@ -8,8 +8,9 @@ training speed of sar_mm's single-channel FCOS against mmdet's stock 3-channel R
 Data: a real SAR ship set when there is one: ``--data-root`` (default ``../shared/data/
 hrsid_mini`` beside the repo, if present: 36 HRSID 800 x 800 scenes as 8-bit JPEG with boxes in
 ``boxes_from_masks.json``) is converted to COCO in a temporary folder, split 28 train / 8 val
-(seeded) and downscaled to ``--img-size``; otherwise generated speckled sea scenes with ships
-(float32 amplitude TIFF, 60 train / 20 val at 256 px). Images enter the network in dB.
+(seeded) and downscaled to ``--img-size`` (``sar_mm.datasets.converters.convert_hrsid_mini``,
+also ``tools/dataset_converters/hrsid_to_coco.py``); otherwise generated speckled sea scenes
+with ships (float32 amplitude TIFF, 60 train / 20 val at 256 px). Images enter the network in dB.
 
 (1) Transfer: ``configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py`` (1-channel
     ResNet-18, FPN, GroupNorm head sized for CPUs) trained ``--iters`` iterations from random
@@ -35,7 +36,6 @@ import json
 import os
 import os.path as osp
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -89,60 +89,6 @@ def parse_args(argv=None):
 # --- data -------------------------------------------------------------------------------------
 
 
-def convert_hrsid_mini(src, out, img_size, num_train=28, seed=0, min_box=3):
-    """hrsid_mini (``images/*.jpg`` + ``boxes_from_masks.json``) -> COCO train / val splits.
-
-    Boxes in ``boxes_from_masks.json`` are inclusive pixel ranges ``[x0, y0, x1, y1]`` of mask
-    components; they become ``[x0, y0, x1 + 1, y1 + 1]`` corners, scaled with the image.
-    Components narrower or lower than ``min_box`` pixels (at 800 px; mask specks) are dropped.
-    Images are written as 8-bit grey PNG (first band) of ``img_size`` x ``img_size``.
-
-    Returns:
-        dict: per split, the number of images and boxes.
-    """
-    import cv2
-    import numpy as np
-
-    from sar_mm.fileio import read_sar
-    box_file = osp.join(src, 'boxes_from_masks.json')
-    if not osp.isfile(box_file):
-        raise FileNotFoundError(f'{box_file} not found: --data-root must be a hrsid_mini-style '
-                                'folder (images/*.jpg and boxes_from_masks.json)')
-    with open(box_file) as f:
-        boxes = json.load(f)
-    names = sorted(boxes)
-    order = np.random.default_rng(seed).permutation(len(names))
-    splits = dict(train=[names[i] for i in order[:num_train]],
-                  val=[names[i] for i in order[num_train:]])
-    os.makedirs(osp.join(out, 'annotations'), exist_ok=True)
-    summary = {}
-    for split, members in splits.items():
-        os.makedirs(osp.join(out, 'images', split), exist_ok=True)
-        images, anns = [], []
-        for name in members:
-            array, _ = read_sar(osp.join(src, 'images', name))
-            h, w = array.shape[:2]
-            scale = img_size / max(h, w)
-            nh, nw = round(h * scale), round(w * scale)
-            grey = cv2.resize(array[..., 0], (nw, nh), interpolation=cv2.INTER_AREA)
-            file_name = osp.splitext(name)[0] + '.png'
-            cv2.imwrite(osp.join(out, 'images', split, file_name),
-                        np.clip(grey.round(), 0, 255).astype(np.uint8))
-            images.append(dict(id=len(images) + 1, file_name=file_name, width=nw, height=nh))
-            for x0, y0, x1, y1 in boxes[name]:
-                if x1 - x0 + 1 < min_box or y1 - y0 + 1 < min_box:
-                    continue
-                bw, bh = (x1 + 1 - x0) * scale, (y1 + 1 - y0) * scale
-                anns.append(dict(id=len(anns) + 1, image_id=images[-1]['id'], category_id=1,
-                                 iscrowd=0, bbox=[x0 * scale, y0 * scale, bw, bh],
-                                 area=bw * bh))
-        with open(osp.join(out, 'annotations', f'{split}.json'), 'w') as f:
-            json.dump(dict(images=images, annotations=anns,
-                           categories=[dict(id=1, name='ship')]), f)
-        summary[split] = dict(images=len(images), ships=len(anns))
-    return summary
-
-
 def write_png8_copies(root):
     """8-bit PNG renderings (dB, percentile stretch) of generated float scenes, with their json
     (for the stock 3-channel pipeline, which reads 8-bit images only)."""
@@ -165,6 +111,7 @@ def write_png8_copies(root):
 
 def prepare_data(args, tmp):
     """Returns a dict describing the data (root, kind, db_floor, splits)."""
+    from sar_mm.datasets.converters import convert_hrsid_mini
     from sar_mm.datasets.synthetic import make_ship_scenes
     real = args.data_root or (DEFAULT_REAL if osp.isdir(DEFAULT_REAL) else None)
     root = osp.join(tmp, 'ships')
@@ -264,16 +211,13 @@ def write_config(path, base, body):
 
 
 def run(cmd, log_path):
-    """Run a repo tool; its output goes to ``log_path``; fail with the log's tail."""
-    start = time.time()
-    with open(log_path, 'w') as log:
-        proc = subprocess.run([sys.executable] + cmd, cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT, text=True, env=os.environ)
-    if proc.returncode != 0:
-        with open(log_path) as f:
-            tail = f.read()[-4000:]
-        raise SystemExit(f'failed ({proc.returncode}): {" ".join(cmd)}\n{tail}\nlog: {log_path}')
-    return time.time() - start
+    """Run a repo tool with this Python, its output to ``log_path``; exit with the log's tail if
+    it fails (:func:`sar_mm.utils.run_logged`). Returns its wall time in seconds."""
+    from sar_mm.utils import CommandError, run_logged
+    try:
+        return run_logged([sys.executable] + cmd, log_path, cwd=ROOT)
+    except CommandError as err:
+        raise SystemExit(str(err)) from None
 
 
 def pretrain_simclr(args, tmp):

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from sar_mm.apis.demo_cli import add_common_args, load_config, write_results  # noqa: E402
+from demo_cli import add_common_args, load_config, write_results  # noqa: E402  (demo/demo_cli.py)
 
 
 def parse_args(argv=None):

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 
@@ -52,16 +51,13 @@ def parse_args(argv=None):
 
 def run(cmd, log_path):
     """Run a tool, streaming its output to the console and to ``log_path``; fail loudly."""
+    from sar_mm.utils import CommandError, run_logged
     print(f'\n[demo] $ {" ".join(cmd)}', flush=True)
-    with open(log_path, 'w') as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            log.write(line)
-        if proc.wait() != 0:
-            raise SystemExit(f'[demo] failed (exit {proc.returncode}): {" ".join(cmd)}\n'
-                             f'[demo] full log: {log_path}')
+    try:
+        run_logged(cmd, log_path, cwd=ROOT, echo=True)
+    except CommandError as err:
+        raise SystemExit(f'[demo] failed (exit {err.returncode}): {" ".join(cmd)}\n'
+                         f'[demo] full log: {log_path}') from None
 
 
 def last_checkpoint(work_dir):

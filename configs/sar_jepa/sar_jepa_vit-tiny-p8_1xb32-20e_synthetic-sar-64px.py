@@ -11,13 +11,11 @@ _base_ = [
 
 model = dict(
     # the ViT-B/16 of sar_jepa_vit.py replaced by the shared small ViT at 64 px
-    backbone=dict(_base_.vit_tiny_p8_1ch, _delete_=True, out_type='featmap'),
+    backbone=dict(_base_.vit_tiny_p8_1ch, _delete_=True, type='SARJEPAViT', out_type='featmap'),
     # the paper's radii (5, 9, 13, 17 for 16-px patches) scaled with the patch size;
     # D = 4 radii x 8 x 8 = 256
     target_generator=dict(radii=(2, 4, 6, 8), eps=0.01, patch_size=8),
-    predictor_dim=128,
-    predictor_depth=2,
-    predictor_num_heads=4,
+    neck=dict(embed_dims=128, num_layers=2, num_heads=4),
     num_windows=4,
     window_size=4,
     mask_ratio=0.8)

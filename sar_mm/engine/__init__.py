@@ -1,9 +1,9 @@
-"""Training-engine pieces: safe checkpoint loading, CPU distributed set-up, CPU autocast."""
-from .checkpoint import (UnsafeCheckpointError, allowed_checkpoint_globals, load_checkpoint_file)
-from .checkpoint_adapters import (CheckpointMismatchError, adapt_input_channels,
-                                  adapt_state_dict_to_model, convert_backbone_checkpoint,
-                                  extract_backbone, interpolate_pos_embed,
-                                  load_weights_strictly)
+"""Training-engine pieces: checkpoints (safe loading, adaptation, the strict loader), CPU
+distributed set-up, CPU autocast."""
+from .checkpoint import (CheckpointMismatchError, UnsafeCheckpointError, adapt_input_channels,
+                         adapt_state_dict_to_model, allow_checkpoint_globals,
+                         allowed_checkpoint_globals, extract_backbone, interpolate_pos_embed,
+                         load_checkpoint_file, load_weights_strictly)
 from .distributed import finish_distributed, prepare_cpu_distributed
 from .hooks import FreezeModulesHook, KNNAccuracyHook  # noqa: F401  (register on import)
 from .optim_wrappers import CPUAutocastOptimWrapper
@@ -11,9 +11,10 @@ from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_aut
                            load_config, parse_runner_args, set_resume)
 
 __all__ = [
-    'UnsafeCheckpointError', 'allowed_checkpoint_globals', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'allow_checkpoint_globals', 'allowed_checkpoint_globals',
+    'load_checkpoint_file',
     'CheckpointMismatchError', 'adapt_input_channels', 'adapt_state_dict_to_model',
-    'convert_backbone_checkpoint', 'extract_backbone', 'interpolate_pos_embed',
+    'extract_backbone', 'interpolate_pos_embed',
     'load_weights_strictly',
     'finish_distributed', 'prepare_cpu_distributed', 'CPUAutocastOptimWrapper',
     'add_runner_args', 'parse_runner_args',

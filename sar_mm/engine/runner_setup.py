@@ -92,9 +92,24 @@ def set_resume(cfg, resume):
         cfg.load_from = resume
 
 
+def add_rng_state_hook(cfg):
+    """Add :class:`~sar_mm.engine.hooks.RNGStateHook` to a training config that asks for
+    ``randomness.deterministic=True`` and does not list it, so a resumed run repeats the
+    uninterrupted one (docs/reproducibility.md). Returns whether it was added."""
+    if not (cfg.get('randomness') or {}).get('deterministic', False) or not cfg.get('train_cfg'):
+        return False
+    hooks = list(cfg.get('custom_hooks') or [])
+    if any(h.get('type') in ('RNGStateHook', 'mmengine.RNGStateHook') for h in hooks):
+        return False
+    cfg.custom_hooks = hooks + [dict(type='RNGStateHook')]
+    return True
+
+
 def build_runner(cfg):
-    """Build the runner the config asks for (``runner_type``) or mmengine's ``Runner``."""
+    """Build the runner the config asks for (``runner_type``) or mmengine's ``Runner``
+    (with :func:`add_rng_state_hook` applied)."""
     prepare_cpu_distributed(cfg, cfg.launcher)
+    add_rng_state_hook(cfg)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
         return RUNNERS.build(cfg)

@@ -25,7 +25,7 @@ import copy
 import numpy as np
 import torch
 
-from sar_mm.engine.hooks.knn_hook import features_to_vectors, weighted_knn_predict
+from sar_mm.evaluation.knn import features_to_vectors, weighted_knn_predict
 
 FEATURES = ('auto', 'gap', 'concat_stages', 'cls_token', 'mean_patch', 'cls_mean_patch')
 
@@ -219,7 +219,7 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
 
 def knn_predict(train_feats, train_labels, test_feats, num_classes, k=20, temperature=0.07):
     """Weighted kNN predictions (cosine, ``exp(s / T)`` votes; see
-    :func:`sar_mm.engine.hooks.knn_hook.weighted_knn_predict`), as a numpy array."""
+    :func:`sar_mm.evaluation.knn.weighted_knn_predict`), as a numpy array."""
     preds = weighted_knn_predict(torch.as_tensor(np.asarray(train_feats, np.float32)),
                                  torch.as_tensor(np.asarray(train_labels)),
                                  torch.as_tensor(np.asarray(test_feats, np.float32)),

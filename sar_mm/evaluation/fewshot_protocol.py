@@ -518,29 +518,35 @@ def read_results(csv_file):
 
 
 def plot_confusion_matrix(confusion, class_names, out_file, title=''):
-    """Save a confusion matrix (rows: true class, columns: predicted class) as a PNG."""
+    """Save a confusion matrix (rows: true class, columns: predicted class) as a PNG.
+
+    The figure is mmpretrain's :meth:`mmpretrain.evaluation.ConfusionMatrix.plot` of the counts
+    (written in the cells up to 30 classes), with ``title`` above it.
+
+    Args:
+        confusion (array-like): ``(C, C)`` integer counts.
+        class_names (Sequence[str]): Class names; classes beyond them are named by index.
+        out_file (str): The PNG to write.
+        title (str): Figure title.
+
+    Returns:
+        str: ``out_file``.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    import torch
+    from mmpretrain.evaluation import ConfusionMatrix
     confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f'plot_confusion_matrix: expected a (C, C) matrix, got shape '
+                         f'{confusion.shape}')
     n = confusion.shape[0]
     names = list(class_names)[:n] + [str(i) for i in range(len(class_names), n)]
-    support = confusion.sum(axis=1, keepdims=True)
-    recall = np.divide(confusion, support, out=np.zeros(confusion.shape), where=support > 0)
-    size = max(4.0, 0.55 * n + 2.5)
-    fig, ax = plt.subplots(figsize=(size + 1.0, size))
-    image = ax.imshow(recall, cmap='Blues', vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
-    ax.set_xticks(range(n), names, rotation=45, ha='right')
-    ax.set_yticks(range(n), names)
-    ax.set_xlabel('predicted class')
-    ax.set_ylabel('true class')
-    if n <= 30:
-        for i in range(n):
-            for j in range(n):
-                ax.text(j, i, str(confusion[i, j]), ha='center', va='center', fontsize=8,
-                        color='white' if recall[i, j] > 0.5 else 'black')
-    ax.set_title(title, fontsize=10)
+    fig = ConfusionMatrix.plot(torch.as_tensor(confusion.astype(np.int64)),
+                               include_values=n <= 30, cmap='Blues', classes=names,
+                               colorbar=True, show=False)
+    fig.axes[0].set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out_file, dpi=120)
     plt.close(fig)

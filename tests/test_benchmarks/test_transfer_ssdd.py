@@ -1,6 +1,6 @@
-"""benchmarks/transfer_ssdd.py: arguments, the hrsid_mini -> COCO converter, the generated-data
-fallback and the FCOS config it writes (the end-to-end --quick run takes minutes: not here)."""
-import json
+"""benchmarks/transfer_ssdd.py: arguments, the generated-data fallback and the FCOS config it
+writes (the end-to-end --quick run takes minutes: not here; its hrsid_mini -> COCO converter is
+tested in tests/test_tools/test_hrsid_to_coco.py)."""
 import os.path as osp
 
 import cv2
@@ -23,31 +23,6 @@ def test_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(argv)
     assert 'error' in capsys.readouterr().err
-
-
-def test_convert_hrsid_mini(tmp_path):
-    src = tmp_path / 'hrsid_mini'
-    (src / 'images').mkdir(parents=True)
-    boxes = {}
-    for i in range(5):
-        name = f'P{i:04d}_0_800_0_800.jpg'
-        cv2.imwrite(str(src / 'images' / name), np.full((800, 800, 3), 40 + i, np.uint8))
-        # inclusive pixel ranges; the second is a 1-pixel mask speck
-        boxes[name] = [[100, 200, 139, 219], [651, 460, 651, 460]]
-    (src / 'boxes_from_masks.json').write_text(json.dumps(boxes))
-    out = tmp_path / 'coco'
-    summary = bench.convert_hrsid_mini(str(src), str(out), 512, num_train=3, seed=0)
-    assert summary == dict(train=dict(images=3, ships=3), val=dict(images=2, ships=2))
-    train = json.loads((out / 'annotations' / 'train.json').read_text())
-    val = json.loads((out / 'annotations' / 'val.json').read_text())
-    assert not {i['file_name'] for i in train['images']} & {i['file_name'] for i in val['images']}
-    # corners [100, 200, 140, 220] at 800 px -> x 0.64 at 512 px
-    np.testing.assert_allclose(train['annotations'][0]['bbox'], [64, 128, 25.6, 12.8])
-    img = cv2.imread(str(out / 'images' / 'train' / train['images'][0]['file_name']),
-                     cv2.IMREAD_UNCHANGED)
-    assert img.shape == (512, 512) and img.dtype == np.uint8
-    with pytest.raises(FileNotFoundError, match='boxes_from_masks.json'):
-        bench.convert_hrsid_mini(str(tmp_path), str(out), 512)
 
 
 def test_generated_fallback_and_config(tmp_path):

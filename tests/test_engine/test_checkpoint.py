@@ -110,7 +110,7 @@ class TrustedConfig:
 
 
 def test_allow_checkpoint_globals_admits_a_trusted_class(tmp_path):
-    from sar_mm.engine import checkpoint as ckpt_mod
+    from sar_mm.engine.checkpoint import io as ckpt_mod
     path = tmp_path / 'trusted.pth'
     torch.save(dict(state_dict={}, meta=dict(cfg=TrustedConfig(7))), path)
     with pytest.raises(UnsafeCheckpointError, match='TrustedConfig'):

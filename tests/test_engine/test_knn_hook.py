@@ -14,8 +14,8 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 import sar_mm  # noqa: F401
-from sar_mm.engine.hooks import (KNNAccuracyHook, features_to_vectors, merge_shards,
-                                 weighted_knn_predict)
+from sar_mm.engine.hooks import KNNAccuracyHook, merge_shards
+from sar_mm.evaluation.knn import features_to_vectors, weighted_knn_predict
 from ..conftest import ROOT, run_tool, write_config
 
 

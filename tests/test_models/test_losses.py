@@ -11,9 +11,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import sar_mm  # noqa: F401
-from sar_mm.models.losses import (ClassBalancedFocalLoss, ClassCountsHook,
-                                  MiniBatchClassBalancedLoss, SupConLoss, dataset_class_counts,
-                                  effective_number_weights)
+from sar_mm.engine.hooks import ClassCountsHook, dataset_class_counts
+from sar_mm.models.losses import (ClassBalancedFocalLoss, MiniBatchClassBalancedLoss,
+                                  SupConLoss, effective_number_weights)
 
 
 # ---------------------------------------------------------------------- direct references

@@ -11,6 +11,7 @@ from mmpretrain.models.utils import build_2d_sincos_position_embedding
 from mmpretrain.registry import MODELS
 
 import sar_mm  # noqa: F401
+from sar_mm.models.heads import SARJEPAHead
 from sar_mm.models.selfsup import (SARJEPA, local_window_masking, num_masked_per_window,
                                    sample_window_masks, sample_window_positions,
                                    window_patch_indices)
@@ -176,9 +177,10 @@ def test_shapes_target_dim_and_extract_feat(model):
     x = torch.randn(2, 1, 32, 32)
     indices, mask = model.sample_windows(x)
     assert indices.shape == mask.shape == (2, 3, 16)
-    feats = model.encode_windows(x, indices, mask)
+    feats = model.backbone(x, indices, mask)
     assert feats.shape == (6, 17, 32)
-    assert model.predict(feats).shape == (6, 16, 32)
+    assert model.neck(feats).shape == (6, 16, 32)
+    assert model.predict_windows(x)['pred'].shape == (2, 3, 16, 32)
     loss = model(x, mode='loss')['loss']
     assert loss.dim() == 0 and torch.isfinite(loss)
     assert model.extract_feat(x)[0].shape == (2, 32, 8, 8)
@@ -202,7 +204,7 @@ def test_masked_mse_by_hand():
     target = torch.randn(2, 3, 5, 4)
     mask = torch.rand(2, 3, 5) < 0.5
     mask[0, 0, 0] = True
-    loss = SARJEPA.masked_mse(pred, target, mask)
+    loss = SARJEPAHead().loss(pred, target, mask)
     by_hand, count = 0.0, 0
     for b, n, p in zip(*torch.nonzero(mask, as_tuple=True)):
         by_hand += ((pred[b, n, p] - target[b, n, p])**2).mean().item()
@@ -259,9 +261,9 @@ def test_gradients_reach_encoder_predictor_and_mask_token(model):
     loss.backward()
     for name in ('backbone.patch_embed.projection.weight', 'backbone.cls_token',
                  'backbone.layers.0.attn.qkv.weight', 'backbone.layers.1.ffn.layers.1.weight',
-                 'backbone.ln1.weight', 'mask_token', 'predictor_embed.weight',
-                 'predictor_layers.0.attn.qkv.weight', 'predictor_layers.1.ffn.layers.1.weight',
-                 'predictor_norm.weight', 'predictor_head.weight'):
+                 'backbone.ln1.weight', 'backbone.mask_token', 'neck.embed.weight',
+                 'neck.layers.0.attn.qkv.weight', 'neck.layers.1.ffn.layers.1.weight',
+                 'neck.norm.weight', 'neck.pred.weight'):
         grad = dict(model.named_parameters())[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
     # every trainable parameter is in the loss path (DDP without find_unused_parameters)
@@ -281,8 +283,8 @@ def test_positions_are_fixed_sincos_of_the_full_image(model):
     moved = window_patch_indices(torch.tensor([[0, 3]]), torch.tensor([[0, 2]]), 8, 4)
     model.eval()
     with torch.no_grad():
-        f_same = model.encode_windows(x, same, pattern)
-        f_moved = model.encode_windows(x, moved, pattern)
+        f_same = model.backbone(x, same, pattern)
+        f_moved = model.backbone(x, moved, pattern)
     assert torch.allclose(f_same[0], f_same[1])
     assert not torch.allclose(f_moved[0], f_moved[1], atol=1e-3)
     # and it stays fixed when training
@@ -300,7 +302,9 @@ def test_backbone_weights_load_into_a_plain_vision_transformer(model):
                                 patch_size=4, out_type='featmap',
                                 arch=dict(embed_dims=32, num_layers=2, num_heads=2,
                                           feedforward_channels=64)))
-    vit.load_state_dict(model.backbone.state_dict(), strict=True)
+    weights = model.backbone.state_dict()
+    weights.pop('mask_token')  # the only key a plain ViT lacks
+    vit.load_state_dict(weights, strict=True)
     x = torch.randn(2, 1, 32, 32)
     model.eval()
     vit.eval()
@@ -329,7 +333,7 @@ def test_bfloat16_autocast(model):
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
-    assert model.mask_token.grad.abs().sum() > 0
+    assert model.backbone.mask_token.grad.abs().sum() > 0
 
 
 def test_distributed_data_parallel_without_unused_parameters(model, tmp_path):
@@ -399,7 +403,7 @@ def test_paper_config_settings():
     m = cfg.model
     assert (m.backbone.arch, m.backbone.patch_size, m.backbone.img_size) == ('b', 16, 224)
     assert (m.num_windows, m.window_size, m.mask_ratio) == (4, 7, 0.8)
-    assert (m.predictor_dim, m.predictor_depth) == (512, 8)
+    assert (m.neck.embed_dims, m.neck.num_layers, m.neck.num_heads) == (512, 8, 16)
     assert m.target_generator.type == 'SARGradientTarget'
     assert tuple(m.target_generator.radii) == (5, 9, 13, 17)
     assert cfg.train_dataloader.batch_size == 75

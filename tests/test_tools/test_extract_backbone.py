@@ -146,6 +146,24 @@ def test_cnn_backbone_and_errors(tmp_path):
     assert proc.returncode != 0 and 'no pos_embed' in proc.stderr
 
 
+def test_convert_backbone_checkpoint_refuses_patch_size_change():
+    import importlib.util
+    import os.path as osp
+
+    from mmpretrain.models.backbones import VisionTransformer
+    spec = importlib.util.spec_from_file_location('extract_backbone', osp.join(ROOT, TOOL))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    vit = VisionTransformer(arch=ARCH, img_size=32, patch_size=8, in_channels=1)
+    ckpt = {'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}}
+    sd, done = tool.convert_backbone_checkpoint(ckpt, img_size=(48, 64))
+    assert sd['pos_embed'].shape == (1, 1 + 6 * 8, 32) and 'pos_embed' in done[-1]
+    with pytest.raises(ValueError, match='patch size'):
+        tool.convert_backbone_checkpoint(ckpt, img_size=(64, 64), patch_size=16)
+    with pytest.raises(ValueError, match='multiple'):
+        tool.convert_backbone_checkpoint(ckpt, img_size=(60, 64))
+
+
 # tools/analysis_tools/attention_distance.py (same tiny ViT family) --------------------------
 
 ATTN_TOOL = 'tools/analysis_tools/attention_distance.py'
@@ -240,3 +258,27 @@ def test_recomputed_attention_reproduces_the_module_output():
         out = attn.proj((weights @ v).transpose(1, 2).reshape(2, 5, 16))
         with torch.no_grad():
             torch.testing.assert_close(out, attn(x), rtol=1e-5, atol=1e-5)
+
+
+def test_attention_distance_loads_through_the_strict_loader(source, tmp_path):
+    """Whole-model and backbone-only checkpoints load into the ViT; a partial one fails."""
+    from sar_mm.engine import CheckpointMismatchError
+    tool = _attn_module()
+    backbone = source[0].backbone.state_dict()
+    only = tmp_path / 'backbone_only.pth'
+    torch.save({'state_dict': backbone}, only)
+    for ckpt in (source[1], only):
+        model = build_in_scope('mmpretrain', dict(
+            type='ImageClassifier',
+            backbone=dict(type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8,
+                          in_channels=1),
+            head=dict(type='VisionTransformerClsHead', num_classes=3, in_channels=32)))
+        tool.load_weights(model, model.backbone, str(ckpt))
+        _same_params(model.backbone, backbone)
+    partial = tmp_path / 'no_layer1.pth'
+    torch.save({'state_dict': {k: v for k, v in backbone.items()
+                               if not k.startswith('layers.1.')}}, partial)
+    with pytest.raises(CheckpointMismatchError, match=r'no_layer1.pth does not fit the backbone '
+                       r'\(VisionTransformer\)') as info:
+        tool.load_weights(model, model.backbone, str(partial))
+    assert 'missing keys' in str(info.value) and 'layers.1.attn.qkv.weight' in str(info.value)

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from PIL import Image
 
-from sar_mm.apis.cam import grid_size_px
+from sar_mm.visualization import grid_size_px
 from ..conftest import ROOT, run_tool
 from ..test_apis.helpers import (CLASSES, RESNET_CLS, VIT_CLS, save_random_checkpoint,
                                  sar_amplitude, write_all_formats)

@@ -101,16 +101,10 @@ def find_vit(model):
 
 def load_weights(model, vit, checkpoint):
     """Load a whole-model or backbone-only checkpoint; every backbone weight must be in it."""
-    from mmengine.runner.checkpoint import _load_checkpoint
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    sd = ckpt.get('state_dict', ckpt)
-    sd = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
-    if vit is not model and any(k.startswith('backbone.') for k in sd):
-        sd = {k[len('backbone.'):]: v for k, v in sd.items() if k.startswith('backbone.')}
-    missing, unexpected = vit.load_state_dict(sd, strict=False)
-    if missing:
-        raise KeyError(f'{checkpoint}: the backbone weights {missing[:10]} are missing '
-                       f'({len(missing)} in all; unexpected: {unexpected[:10]})')
+    from sar_mm.engine import load_weights_strictly
+    load_weights_strictly(vit, checkpoint, target='the backbone',
+                          prefix=('backbone.', '') if vit is not model else None,
+                          unexpected='warn')
 
 
 def load_images(cfg, model, paths):

@@ -219,7 +219,8 @@ def build_explainer(args, checkpoint, explainer_checkpoint=None):
     from mmengine.logging import print_log
     from mmpretrain.registry import MODELS
 
-    from sar_mm.engine import CheckpointMismatchError, load_checkpoint_file
+    from sar_mm.engine import load_weights_strictly
+    from sar_mm.engine.checkpoint import checkpoint_state_dict
     common = dict(explained=args.config, explained_checkpoint=checkpoint,
                   feature_layer=args.feature_layer, cell_size=args.cell,
                   explained_cfg_options=args.cfg_options)
@@ -236,17 +237,10 @@ def build_explainer(args, checkpoint, explainer_checkpoint=None):
     ecfg.pop('data_preprocessor', None)
     model = MODELS.build(ecfg)
     model.init_weights()
-    state = load_checkpoint_file(explainer_checkpoint, map_location='cpu')
-    state = state.get('state_dict', state)
-    own = {k: v for k, v in state.items() if not k.startswith('explained.')}
-    expected = {k for k in model.state_dict() if not k.startswith('explained.')}
-    missing, unexpected = sorted(expected - set(own)), sorted(set(own) - expected)
-    if missing or unexpected:
-        raise CheckpointMismatchError(
-            f'{explainer_checkpoint}: explainer checkpoint does not match --explainer-config '
-            f'{args.explainer_config}: missing keys {missing[:20]}, unexpected keys '
-            f'{unexpected[:20]}')
-    model.load_state_dict(own, strict=False)
+    # the explainer's own weights; the explained model keeps those of `checkpoint`
+    state = checkpoint_state_dict(load_weights_strictly(
+        model, explainer_checkpoint, target=f'--explainer-config {args.explainer_config}',
+        exclude_prefixes=('explained.',)))
     explained = model.explained.model.state_dict()
     differs = [k for k, v in state.items() if k.startswith('explained.model.')
                and k[len('explained.model.'):] in explained

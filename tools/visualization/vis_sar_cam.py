@@ -62,9 +62,9 @@ def checkpoint_labels(paths):
 
 def run(args):
     from sar_mm.apis import SARImageClassificationInferencer, init_sar_classifier
-    from sar_mm.apis.cam import (check_categories, compute_cams, draw_cam_grid,
-                                 get_target_layers, grid_size_px, method_column_title,
-                                 prepare_cam_input, resolve_cam_method)
+    from sar_mm.apis.cam import (check_categories, compute_cams, get_target_layers,
+                                 method_column_title, prepare_cam_input, resolve_cam_method)
+    from sar_mm.visualization import draw_cam_grid, grid_size_px
 
     method = resolve_cam_method(args.method)
     for path in args.img:

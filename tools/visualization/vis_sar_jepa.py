@@ -71,9 +71,9 @@ def main(argv=None):
     from mmcv.transforms import Compose
     from mmengine.dataset import default_collate
     from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import load_checkpoint
 
     import sar_mm  # noqa: F401  (registers SARJEPA and the target generators)
+    from sar_mm.engine import load_weights_strictly
     from sar_mm.visualization import sar_to_display
 
     cfg = Config.fromfile(args.config)
@@ -81,7 +81,7 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True, logger='silent')
+    load_weights_strictly(model, args.checkpoint)
     model.eval()
 
     steps = cfg.get('test_pipeline') or cfg.get('train_pipeline') or \

@@ -15,7 +15,7 @@ from mmcv.transforms import BaseTransform
 
 from sar_mm.registry import TRANSFORMS
 
-from .speckle import _F32_MAX, _check_range, _finite_float32
+from .utils import F32_MAX, check_range, finite_float32
 
 # 1 - min(x) is clamped to this value, so constant channels give a finite exponent m.
 _MIN_GAP = 1e-6
@@ -43,7 +43,7 @@ def _percentiles(values, levels):
 def _map_channels(img, channel_fn):
     """Apply ``channel_fn`` ((H, W) float32 -> (H, W) float32) to every channel of an (H, W, C)
     image made finite float32; a single channel is returned without a copy into a new buffer."""
-    img = _finite_float32(img)
+    img = finite_float32(img)
     if img.shape[2] == 1:
         return channel_fn(img[:, :, 0])[:, :, None]
     out = np.empty(img.shape, np.float32)
@@ -108,7 +108,7 @@ class DRAAToneMapping(BaseTransform):
 
     def __init__(self, brightness_range=(3.5, 4.5), mean=0.169, light_adaptation=1e-4,
                  normalize='max', test_mode=False):
-        self.brightness_range = _check_range('brightness_range', brightness_range)
+        self.brightness_range = check_range('brightness_range', brightness_range)
         if self.brightness_range[0] <= 0:
             raise ValueError(f'brightness_range must be > 0, got {brightness_range!r}')
         if not isinstance(mean, numbers.Real) or not 0 < mean < 1:
@@ -229,7 +229,7 @@ class DRAAPercentileTruncation(BaseTransform):
 
     def __init__(self, truncation_range=(0.0, 2.0), test_truncation=None, out_range=(0.0, 1.0),
                  test_mode=False, max_samples=65536):
-        self.truncation_range = _check_range('truncation_range', truncation_range, low=0)
+        self.truncation_range = check_range('truncation_range', truncation_range, low=0)
         if self.truncation_range[1] >= 50:
             raise ValueError(f'truncation_range must be below 50, got {truncation_range!r}')
         if test_truncation is None:
@@ -238,7 +238,7 @@ class DRAAPercentileTruncation(BaseTransform):
                 or not 0 <= test_truncation < 50):
             raise ValueError(f'test_truncation must be in [0, 50), got {test_truncation!r}')
         self.test_truncation = float(test_truncation)
-        self.out_range = _check_range('out_range', out_range, strict=True)
+        self.out_range = check_range('out_range', out_range, strict=True)
         self.test_mode = bool(test_mode)
         if max_samples is not None and (int(max_samples) != max_samples or max_samples < 2):
             raise ValueError(f'max_samples must be None or an integer >= 2, got {max_samples!r}')
@@ -256,8 +256,8 @@ class DRAAPercentileTruncation(BaseTransform):
         # interpolated in float64
         p_lo, p_hi = _percentiles(sample, [truncation, 100.0 - truncation])
         # span from the float32 endpoints themselves, so p_lo -> 0 and p_hi -> 1 exactly
-        lo32 = np.float32(max(p_lo, -_F32_MAX))
-        hi32 = np.float32(min(p_hi, _F32_MAX))
+        lo32 = np.float32(max(p_lo, -F32_MAX))
+        hi32 = np.float32(min(p_hi, F32_MAX))
         with np.errstate(over='ignore'):
             span = hi32 - lo32
         if not span > 0:

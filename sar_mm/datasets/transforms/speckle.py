@@ -12,48 +12,10 @@ from mmcv.transforms import BaseTransform
 
 from sar_mm.registry import TRANSFORMS
 
+from .utils import check_range, finite_float64, to_float32
+
 # Value domains an image in a pipeline can hold (same names as LoadSARImage's ``to``).
 SAR_DOMAINS = ('amplitude', 'intensity', 'db')
-
-_F32_MAX = float(np.finfo(np.float32).max)
-
-
-def _finite_float64(img):
-    """``img`` as float64 with NaN and +-Inf pixels replaced by 0 (shared by the SAR transforms)."""
-    return np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-
-
-def _finite_float32(img):
-    """``img`` as float32 (finite values beyond float32 clipped to its range) with NaN and +-Inf
-    pixels set to 0; a copy is made only when something has to change."""
-    img = np.asarray(img)
-    if img.dtype != np.float32:
-        img = np.clip(img, -_F32_MAX, _F32_MAX).astype(np.float32)
-    if not np.isfinite(img).all():
-        img = np.nan_to_num(img, nan=0.0, posinf=0.0, neginf=0.0)
-    return img
-
-
-def _to_float32(array):
-    """Cast to float32, clipping to its finite range so that nothing overflows to Inf."""
-    return np.clip(array, -_F32_MAX, _F32_MAX).astype(np.float32)
-
-
-def _check_range(name, value, low=None, high=None, strict=False):
-    """Validate a ``(lo, hi)`` pair of finite numbers with ``lo <= hi`` (``<`` if ``strict``)."""
-    try:
-        lo, hi = value
-    except (TypeError, ValueError):
-        raise ValueError(f'{name} must be a pair (lo, hi), got {value!r}') from None
-    if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in (lo, hi)):
-        raise ValueError(f'{name} must hold two finite numbers, got {value!r}')
-    if lo > hi or (strict and lo == hi):
-        raise ValueError(f"{name} must have lo {'<' if strict else '<='} hi, got {value!r}")
-    if low is not None and lo < low:
-        raise ValueError(f'{name} must lie in [{low}, ...), got {value!r}')
-    if high is not None and hi > high:
-        raise ValueError(f'{name} must lie in (..., {high}], got {value!r}')
-    return float(lo), float(hi)
 
 
 def _check_prob(prob):
@@ -99,7 +61,7 @@ class RandomSpeckle(BaseTransform):
     """
 
     def __init__(self, looks_range=(1.0, 8.0), domain='amplitude', prob=0.5):
-        self.looks_range = _check_range('looks_range', looks_range)
+        self.looks_range = check_range('looks_range', looks_range)
         if self.looks_range[0] <= 0:
             raise ValueError(f'looks_range must be > 0, got {looks_range!r}')
         self.domain = _check_domain(domain)
@@ -110,7 +72,7 @@ class RandomSpeckle(BaseTransform):
             results['speckle_looks'] = None
             return results
         looks = float(np.random.uniform(*self.looks_range))
-        img = _finite_float64(results['img'])
+        img = finite_float64(results['img'])
         noise = np.random.gamma(shape=looks, scale=1.0 / looks, size=img.shape)
         noise = np.maximum(noise, np.finfo(np.float64).tiny)
         if self.domain == 'intensity':
@@ -119,7 +81,7 @@ class RandomSpeckle(BaseTransform):
             out = img * np.sqrt(noise)
         else:
             out = img + 10.0 * np.log10(noise)
-        results['img'] = _to_float32(out)
+        results['img'] = to_float32(out)
         results['speckle_looks'] = looks
         return results
 
@@ -150,7 +112,7 @@ class RandomCalibrationGain(BaseTransform):
     """
 
     def __init__(self, gain_db_range=(-3.0, 3.0), domain='amplitude', prob=0.5):
-        self.gain_db_range = _check_range('gain_db_range', gain_db_range)
+        self.gain_db_range = check_range('gain_db_range', gain_db_range)
         self.domain = _check_domain(domain)
         self.prob = _check_prob(prob)
 
@@ -159,14 +121,14 @@ class RandomCalibrationGain(BaseTransform):
             results['calibration_gain_db'] = None
             return results
         gain = float(np.random.uniform(*self.gain_db_range))
-        img = _finite_float64(results['img'])
+        img = finite_float64(results['img'])
         if self.domain == 'intensity':
             out = img * 10.0 ** (gain / 10.0)
         elif self.domain == 'amplitude':
             out = img * 10.0 ** (gain / 20.0)
         else:
             out = img + gain
-        results['img'] = _to_float32(out)
+        results['img'] = to_float32(out)
         results['calibration_gain_db'] = gain
         return results
 
@@ -201,8 +163,8 @@ class SARLogNormalize(BaseTransform):
     def __init__(self, domain='amplitude', clip_db=(-25.0, 5.0), out_range=(0.0, 1.0),
                  db_floor=1e-10):
         self.domain = _check_domain(domain)
-        self.clip_db = _check_range('clip_db', clip_db, strict=True)
-        self.out_range = _check_range('out_range', out_range, strict=True)
+        self.clip_db = check_range('clip_db', clip_db, strict=True)
+        self.out_range = check_range('out_range', out_range, strict=True)
         if not isinstance(db_floor, numbers.Real) or not 0 < db_floor < math.inf:
             raise ValueError(f'db_floor must be a finite number > 0, got {db_floor!r}')
         self.db_floor = float(db_floor)
@@ -221,7 +183,7 @@ class SARLogNormalize(BaseTransform):
         db = np.clip(db, lo, hi)
         out_lo, out_hi = self.out_range
         out = out_lo + (db - lo) / (hi - lo) * (out_hi - out_lo)
-        results['img'] = _to_float32(np.clip(out, out_lo, out_hi))
+        results['img'] = to_float32(np.clip(out, out_lo, out_hi))
         return results
 
     def __repr__(self):

@@ -1,10 +1,13 @@
 """Hooks registered in mmengine's root ``HOOKS`` (reachable from every codebase's configs)."""
+from .class_counts_hook import ClassCountsHook, dataset_class_counts
 from .freeze_modules_hook import FreezeModulesHook
-from .knn_hook import KNNAccuracyHook, features_to_vectors, merge_shards, weighted_knn_predict
+from .knn_hook import KNNAccuracyHook, merge_shards
+from .rng_state_hook import RNGStateHook, get_process_rng_state, set_process_rng_state
 # codebase-specific: mmdet's and mmseg's HOOKS
 from .sar_visualization_hook import (SARDetVisualizationHook, SARSegVisualizationHook,
                                     enable_show_dir, read_sar_for_display)
 
-__all__ = ['FreezeModulesHook', 'KNNAccuracyHook', 'features_to_vectors', 'merge_shards',
-           'weighted_knn_predict', 'SARDetVisualizationHook', 'SARSegVisualizationHook',
+__all__ = ['ClassCountsHook', 'dataset_class_counts', 'FreezeModulesHook', 'KNNAccuracyHook',
+           'merge_shards', 'RNGStateHook', 'get_process_rng_state', 'set_process_rng_state',
+           'SARDetVisualizationHook', 'SARSegVisualizationHook',
            'enable_show_dir', 'read_sar_for_display']

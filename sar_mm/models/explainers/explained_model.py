@@ -7,7 +7,6 @@ every parameter has ``requires_grad=False``: its weights and buffers stay bit-id
 """
 import os.path as osp
 
-import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
@@ -163,13 +162,3 @@ def load_explained_checkpoint(model, filename):
     load_weights_strictly(model, filename, target="the explained model's architecture")
     print_log(f'explained model: loaded {filename}', logger='current')
     return model
-
-
-def frozen_state(module):
-    """A detached copy of a module's state dict (to check it stays bit-identical)."""
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def states_equal(a, b):
-    """Whether two state dicts have the same keys and bit-identical tensors."""
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -5,43 +5,45 @@ self-supervised learning for SAR ATR with a joint-embedding predictive architect
 Photogramm. Remote Sens. 218 (2024); reference code github.com/waterdisappear/SAR-JEPA
 (``Pretraining/models_lomar.py``), itself built on LoMaR (Chen et al., arXiv:2206.00790).
 """
+import re
 import warnings
 from typing import List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
-from mmengine.model import ModuleList
-from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
-from mmpretrain.models.utils import (build_2d_sincos_position_embedding, build_norm_layer,
-                                     resize_pos_embed)
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from .masking import local_window_masking, num_masked_per_window
+from .masking import (MASK_COUNT_ROUNDINGS, WINDOW_SAMPLINGS, local_window_masking,
+                      num_batch_windows, num_masked_per_window)
+
+# Backbone types of the pre-decomposition configs, read as the window encoder.
+_PLAIN_VIT_TYPES = ('VisionTransformer', 'mmpretrain.VisionTransformer')
+# Keys of the pre-decomposition model (one module holding the predictor) -> this model's.
+_OLD_KEYS = ((r'mask_token$', 'backbone.mask_token'), (r'predictor_embed\.', 'neck.embed.'),
+             (r'predictor_layers\.', 'neck.layers.'), (r'predictor_norm\.', 'neck.norm.'),
+             (r'predictor_head\.', 'neck.pred.'))
 
 
 @MODELS.register_module()
 class SARJEPA(BaseSelfSupervisor):
     """SAR-JEPA (Li et al., ISPRS J. 2024): predict SAR features of masked patches in local windows.
 
+    Built as mmpretrain's ``MAE``: a backbone that encodes (:class:`~sar_mm.models.backbones.
+    SARJEPAViT`), a predictor neck (:class:`~sar_mm.models.necks.SARJEPAPredictor`) and a head
+    owning the loss (:class:`~sar_mm.models.heads.SARJEPAHead`); :meth:`loss` is
+
+    ``indices, mask = sample_windows(x)``; ``latent = backbone(x, indices, mask)``;
+    ``pred = neck(latent)``; ``loss = head.loss(pred, compute_targets(x), mask, indices)``.
+
     For each image, ``num_windows`` windows of ``window_size x window_size`` patches are drawn
-    (:func:`~sar_mm.models.selfsup.masking.local_window_masking`); in each window a fixed share
-    ``mask_ratio`` of the patch embeddings is replaced by a learnable mask token. Each window is
-    encoded as its own short sequence ``[cls, S*S patches]`` by the ViT backbone (its patch
-    embedding, class token, blocks and final norm), so a batch of B images becomes
-    ``B * num_windows`` sequences. A transformer predictor (``predictor_depth`` mmpretrain
-    ``TransformerEncoderLayer`` blocks of width ``predictor_dim``, then a norm and a linear head)
-    maps every token to the target size D, and the loss is the mean squared error against the
-    target generator's per-patch features (the multi-scale SAR gradient in the paper) over the
-    masked patches only:
-
-    ``loss = mean over masked (window, patch) pairs and the D target values of (pred - target)^2``.
-
-    Positions are the fixed 2-D sin-cos embeddings of each patch's place in the full image,
-    held in the backbone's ``pos_embed`` (frozen here as in mmpretrain's MAE, so a fine-tuned
-    :class:`~mmpretrain.models.VisionTransformer` loads them unchanged).
+    (:func:`~sar_mm.models.selfsup.masking.local_window_masking`); in each window a share
+    ``mask_ratio`` of the patch embeddings is replaced by the backbone's mask token. Each window
+    is encoded as its own short sequence ``[cls, S*S patches]``, so a batch of B images becomes
+    ``B * num_windows`` sequences. The predictor maps every token to the target size D, and the
+    loss is the mean squared error against the target generator's per-patch features (the
+    multi-scale SAR gradient in the paper) over the masked patches only.
 
     Targets are computed from the amplitude the pipeline produced, not from the network input:
     the data preprocessor's normalisation ``(x - mean) / std`` is inverted with its own
@@ -49,13 +51,17 @@ class SARJEPA(BaseSelfSupervisor):
     to 0, and the target generator runs in float32 outside autocast without gradients. The
     encoder sees the normalised input. One preprocessor thus serves pretraining and fine-tuning.
 
-    Departures from the reference code:
+    The reference code is reproduced by ``window_sampling='per_batch'``,
+    ``mask_count_rounding='floor'`` and a backbone and neck with ``rpe_cfg=dict()`` and
+    ``with_abs_pos_embed=False`` (``configs/sar_jepa/*-irpe_*.py``). The defaults depart from it:
 
     * window positions are drawn per sample (independent uniform corners, windows may overlap);
       the reference draws one set of corners per batch with ``randperm`` over rows and over
-      columns (so no two windows share a row or a column);
+      columns (no two windows share a top row or a left column) and so places only
+      ``min(num_windows, grid - window_size + 1)`` windows: 2, not 4, for 7 x 7 windows on the
+      8 x 8 grid of a 128-px image with 16-px patches;
     * the number of masked patches per window is ``mask_ratio * S*S`` rounded half up; the
-      reference truncates (identical for the defaults: 39 of 49);
+      reference truncates (identical for the defaults: 39 of 49; 13 vs 12 of 16 at 4 x 4);
     * positions are absolute sin-cos embeddings of the full-image patch grid added to the encoder
       input; the reference adds none and uses iRPE contextual relative position biases (keys,
       product method) in every encoder and predictor attention, i.e. window-local relative
@@ -63,32 +69,50 @@ class SARJEPA(BaseSelfSupervisor):
     * the target size D is read from the target generator (the reference hard-codes 4 gradient
       scales x 16 x 16 = 1024) and the target generator is any registered module;
     * the loss is computed in float32 on the masked patches only (the reference forms the error
-      on every window patch, then weights it by the mask).
+      on every window patch, then weights it by the mask: the same value).
+
+    With ``'per_batch'`` every image is paired with every window. The reference repeats the
+    batch window-major but reads its corners and masks sample-major, so its sequence ``k`` is
+    image ``k mod B`` in window ``k mod N``: the same (image, window) pairs when ``B`` and ``N``
+    are coprime (the paper's 75 x 4), otherwise image ``b`` only ever sees the windows
+    ``n = b (mod gcd(B, N))`` (e.g. one of 4 windows, four times, for a batch of 64).
 
     All trainable parameters take part in the loss, so DistributedDataParallel runs with
     ``find_unused_parameters=False``, except when the backbone is built with
     ``out_type='avg_featmap'`` (its ``ln2`` only serves :meth:`extract_feat`); then set
     ``model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)``.
 
+    State dict: ``backbone.*`` (with ``backbone.mask_token``), ``neck.{embed,layers,norm,pred}.*``.
+    Checkpoints of the pre-decomposition model (``mask_token``, ``predictor_embed``,
+    ``predictor_layers``, ``predictor_norm``, ``predictor_head``) load: their keys are renamed
+    on loading.
+
     Args:
-        backbone (dict): Config of an mmpretrain ``VisionTransformer`` (type and
-            ``in_channels=1`` are filled in when missing). Needs a class token, a patch embedding
-            with non-overlapping patches, a ``pos_embed`` and ``layers``.
+        backbone (dict): Config of the window encoder; ``type`` defaults to ``'SARJEPAViT'`` (a
+            plain ``'VisionTransformer'`` type is read as ``'SARJEPAViT'`` with the same
+            arguments, the same keys) and ``in_channels`` to 1. It needs a class token, square
+            non-overlapping patches and ``forward(x, indices, mask)``.
         target_generator (dict): Config of a target generator: ``forward(x: (B, C, H, W)) ->
             (B, L, D)`` per-patch targets of the ``L = (H/p)*(W/p)`` patches in row-major order;
             its ``patch_size`` attribute, when present, must equal the backbone's.
-        predictor_dim (int): Width of the predictor. Defaults to 512.
-        predictor_depth (int): Number of predictor transformer blocks. Defaults to 8.
-        predictor_num_heads (int): Attention heads of the predictor. Defaults to 16.
-        predictor_mlp_ratio (float): Predictor FFN width as a multiple of ``predictor_dim``.
-            Defaults to 4.
+        neck (dict, optional): Predictor config; ``type`` defaults to ``'SARJEPAPredictor'``,
+            ``in_channels`` to the backbone width and ``out_channels`` to D. Defaults to None:
+            built from the ``predictor_*`` arguments.
+        head (dict, optional): Loss head config. Defaults to ``dict(type='SARJEPAHead')``.
+        predictor_dim (int, optional): Width of the default predictor (512 when unset). Not
+            together with ``neck``; the same for the next three.
+        predictor_depth (int, optional): Its transformer blocks (8 when unset).
+        predictor_num_heads (int, optional): Its attention heads (16 when unset).
+        predictor_mlp_ratio (float, optional): Its FFN width / ``predictor_dim`` (4 when unset).
         num_windows (int): Windows per image. Defaults to 4.
         window_size (int): Window side in patches. Defaults to 7.
         mask_ratio (float): Share of each window's patches to mask. Defaults to 0.8.
+        window_sampling (str): ``'per_sample'`` (default) or ``'per_batch'`` (the reference's).
+        mask_count_rounding (str): ``'half_up'`` (default) or ``'floor'`` (the reference's).
         target_dim (int, optional): Target size D. Defaults to None: the target generator's
             ``out_dim(in_channels)`` when it has one, else the size of its output for a
             ``(1, in_channels, *backbone.img_size)`` image of ones.
-        norm_cfg (dict): Norm layer of the predictor. Defaults to LN with eps 1e-6.
+        norm_cfg (dict): Norm layer of the default predictor. Defaults to LN with eps 1e-6.
         data_preprocessor (dict, optional): Defaults to ``SelfSupDataPreprocessor``.
         pretrained (str, optional): Checkpoint to initialise the whole model from.
         init_cfg (dict | list[dict], optional): Initialisation config.
@@ -97,13 +121,17 @@ class SARJEPA(BaseSelfSupervisor):
     def __init__(self,
                  backbone: dict,
                  target_generator: dict,
-                 predictor_dim: int = 512,
-                 predictor_depth: int = 8,
-                 predictor_num_heads: int = 16,
-                 predictor_mlp_ratio: float = 4.,
+                 neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
+                 predictor_dim: Optional[int] = None,
+                 predictor_depth: Optional[int] = None,
+                 predictor_num_heads: Optional[int] = None,
+                 predictor_mlp_ratio: Optional[float] = None,
                  num_windows: int = 4,
                  window_size: int = 7,
                  mask_ratio: float = 0.8,
+                 window_sampling: str = 'per_sample',
+                 mask_count_rounding: str = 'half_up',
                  target_dim: Optional[int] = None,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
@@ -111,7 +139,9 @@ class SARJEPA(BaseSelfSupervisor):
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         if isinstance(backbone, dict):
             backbone = dict(backbone)
-            backbone.setdefault('type', 'VisionTransformer')
+            if backbone.get('type', 'SARJEPAViT') in _PLAIN_VIT_TYPES:
+                backbone['type'] = 'SARJEPAViT'
+            backbone.setdefault('type', 'SARJEPAViT')
             backbone.setdefault('in_channels', 1)
         super().__init__(
             backbone=backbone,
@@ -120,18 +150,29 @@ class SARJEPA(BaseSelfSupervisor):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self._check_backbone()
+        for name, value, choices in (('window_sampling', window_sampling, WINDOW_SAMPLINGS),
+                                     ('mask_count_rounding', mask_count_rounding,
+                                      MASK_COUNT_ROUNDINGS)):
+            if value not in choices:
+                raise ValueError(f'SARJEPA: {name} must be one of {list(choices)}, '
+                                 f'got {value!r}')
+        self.window_sampling = window_sampling
+        self.mask_count_rounding = mask_count_rounding
         self.num_windows = int(num_windows)
         self.window_size = int(window_size)
         self.mask_ratio = float(mask_ratio)
-        self.num_masked = num_masked_per_window(self.window_size, self.mask_ratio)
+        self.num_masked = num_masked_per_window(self.window_size, self.mask_ratio,
+                                                mask_count_rounding)
         grid_h, grid_w = self.backbone.patch_resolution
         if self.window_size > min(grid_h, grid_w):
             raise ValueError(f'window_size={window_size} does not fit the {grid_h}x{grid_w} '
                              f'patch grid of img_size={self.backbone.img_size}')
-
-        # fixed 2-D sin-cos positions of the full-image patch grid (not learned)
-        self.backbone.pos_embed.requires_grad_(False)
-        self._set_sincos_pos_embed()
+        placed = num_batch_windows((grid_h, grid_w), self.num_windows, self.window_size)
+        if window_sampling == 'per_batch' and placed < self.num_windows:
+            warnings.warn(f'SARJEPA: per_batch window sampling places only {placed} of '
+                          f'num_windows={self.num_windows} windows of {window_size}x'
+                          f'{window_size} patches on the {grid_h}x{grid_w} grid (corners from '
+                          f'randperm(grid - window_size + 1), as the reference code)')
 
         # targets are fixed functions of the image: nothing in the generator is trained
         for param in self.target_generator.parameters():
@@ -142,19 +183,12 @@ class SARJEPA(BaseSelfSupervisor):
                              f'backbone patch size {self.patch_size}')
         self.target_dim = int(target_dim) if target_dim is not None else self._probe_target_dim()
 
-        embed_dims = self.backbone.embed_dims
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
-        self.predictor_embed = nn.Linear(embed_dims, predictor_dim)
-        self.predictor_layers = ModuleList([
-            TransformerEncoderLayer(
-                embed_dims=predictor_dim,
-                num_heads=predictor_num_heads,
-                feedforward_channels=int(predictor_dim * predictor_mlp_ratio),
-                qkv_bias=True,
-                norm_cfg=norm_cfg) for _ in range(predictor_depth)
-        ])
-        self.predictor_norm = build_norm_layer(norm_cfg, predictor_dim)
-        self.predictor_head = nn.Linear(predictor_dim, self.target_dim)
+        self.neck = self._build_neck(neck, norm_cfg, predictor_dim, predictor_depth,
+                                     predictor_num_heads, predictor_mlp_ratio)
+        head = dict() if head is None else head
+        self.head = head if isinstance(head, nn.Module) else MODELS.build(
+            dict(dict(type='SARJEPAHead'), **head))
+        self.register_load_state_dict_pre_hook(self._rename_old_keys)
 
         if getattr(self.backbone, 'out_type', None) == 'avg_featmap':
             warnings.warn('SARJEPA: the backbone out_type "avg_featmap" adds a norm (ln2) the '
@@ -164,10 +198,11 @@ class SARJEPA(BaseSelfSupervisor):
     # ----------------------------------------------------------------------------- set-up
     def _check_backbone(self):
         bb = self.backbone
-        for name in ('patch_embed', 'pos_embed', 'layers', 'cls_token', 'patch_resolution'):
+        for name in ('patch_embed', 'layers', 'cls_token', 'mask_token', 'patch_resolution'):
             if getattr(bb, name, None) is None:
-                raise TypeError(f'SARJEPA needs a VisionTransformer-like backbone with a class '
-                                f'token; {type(bb).__name__} has no {name}')
+                raise TypeError(f'SARJEPA needs a window encoder backbone (SARJEPAViT: a '
+                                f'VisionTransformer with a class token, a mask token and '
+                                f'forward(x, indices, mask)); {type(bb).__name__} has no {name}')
         proj = bb.patch_embed.projection
         kernel, stride = tuple(proj.kernel_size), tuple(proj.stride)
         if kernel != stride or kernel[0] != kernel[1]:
@@ -175,10 +210,48 @@ class SARJEPA(BaseSelfSupervisor):
                              f'and stride {stride}')
         self.patch_size = int(kernel[0])
 
-    def _set_sincos_pos_embed(self):
-        pos = build_2d_sincos_position_embedding(
-            self.backbone.patch_resolution, self.backbone.embed_dims, cls_token=True)
-        self.backbone.pos_embed.data.copy_(pos.to(self.backbone.pos_embed))
+    def _build_neck(self, neck, norm_cfg, dim, depth, heads, mlp_ratio) -> nn.Module:
+        old = dict(predictor_dim=dim, predictor_depth=depth, predictor_num_heads=heads,
+                   predictor_mlp_ratio=mlp_ratio)
+        if isinstance(neck, nn.Module):
+            given = [k for k, v in old.items() if v is not None]
+            if given:
+                raise ValueError(f'SARJEPA: give the predictor either as neck= or with '
+                                 f'{given}, not both')
+            return neck
+        if neck is None:
+            neck = dict(embed_dims=512 if dim is None else dim,
+                        num_layers=8 if depth is None else depth,
+                        num_heads=16 if heads is None else heads,
+                        mlp_ratio=4. if mlp_ratio is None else mlp_ratio,
+                        norm_cfg=norm_cfg)
+        else:
+            given = [k for k, v in old.items() if v is not None]
+            if given:
+                raise ValueError(f'SARJEPA: give the predictor either as neck= or with '
+                                 f'{given}, not both')
+            neck = dict(neck)
+        neck.setdefault('type', 'SARJEPAPredictor')
+        neck.setdefault('in_channels', self.backbone.embed_dims)
+        neck.setdefault('out_channels', self.target_dim)
+        if neck['in_channels'] != self.backbone.embed_dims or \
+                neck['out_channels'] != self.target_dim:
+            raise ValueError(f'SARJEPA: neck in_channels={neck["in_channels"]} and '
+                             f'out_channels={neck["out_channels"]} must be the backbone width '
+                             f'{self.backbone.embed_dims} and the target size {self.target_dim}')
+        return MODELS.build(neck)
+
+    @staticmethod
+    def _rename_old_keys(module, state_dict, prefix, *args, **kwargs):
+        """Pre-hook of ``load_state_dict``: keys of the pre-decomposition model -> these."""
+        for key in list(state_dict):
+            if not key.startswith(prefix):
+                continue
+            rest = key[len(prefix):]
+            for pattern, new in _OLD_KEYS:
+                if re.match(pattern, rest):
+                    state_dict[prefix + re.sub(r'^' + pattern, new, rest)] = state_dict.pop(key)
+                    break
 
     @torch.no_grad()
     def _probe_target_dim(self) -> int:
@@ -193,17 +266,6 @@ class SARJEPA(BaseSelfSupervisor):
             raise ValueError(f'the target generator must return (B, L={num_patches}, D) for a '
                              f'{img_h}x{img_w} image, got {tuple(out.shape)}')
         return int(out.shape[-1])
-
-    def init_weights(self):
-        """Backbone and predictor weights, then the fixed sin-cos positions and the tokens."""
-        super().init_weights()
-        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            return
-        self._set_sincos_pos_embed()
-        w = self.backbone.patch_embed.projection.weight.data
-        nn.init.xavier_uniform_(w.view([w.shape[0], -1]))  # like a linear layer, as in MAE
-        nn.init.normal_(self.backbone.cls_token, std=.02)
-        nn.init.normal_(self.mask_token, std=.02)
 
     # --------------------------------------------------------------------------- pieces
     def _check_input(self, inputs: torch.Tensor) -> Tuple[int, int]:
@@ -224,7 +286,9 @@ class SARJEPA(BaseSelfSupervisor):
         """Windows and masks for a batch: ``indices`` int64 and ``mask`` bool, (B, N, S*S)."""
         grid = self._check_input(inputs)
         return local_window_masking(inputs.shape[0], grid, self.num_windows, self.window_size,
-                                    self.mask_ratio, generator=generator, device=inputs.device)
+                                    self.mask_ratio, generator=generator, device=inputs.device,
+                                    sampling=self.window_sampling,
+                                    rounding=self.mask_count_rounding)
 
     def amplitude(self, inputs: torch.Tensor) -> torch.Tensor:
         """Undo the data preprocessor's normalisation and clip at 0: (B, C, H, W) float32."""
@@ -247,65 +311,12 @@ class SARJEPA(BaseSelfSupervisor):
                              f'({inputs.shape[0]}, {grid[0] * grid[1]}, {self.target_dim})')
         return target.float()
 
-    def encode_windows(self, inputs: torch.Tensor, indices: torch.Tensor,
-                       mask: torch.Tensor) -> torch.Tensor:
-        """Encode every window as its own sequence ``[cls, S*S patch tokens]``.
-
-        Args:
-            inputs (Tensor): Normalised images (B, C, H, W).
-            indices (Tensor): Window patch indices (B, N, P), P = S*S.
-            mask (Tensor): Masked patches (B, N, P), replaced by the mask token.
-
-        Returns:
-            Tensor: Backbone features (B*N, 1 + P, C) after its final norm.
-        """
-        bb = self.backbone
-        batch, num_windows, num_patches = indices.shape
-        tokens, grid = bb.patch_embed(inputs)  # (B, L, C)
-        channels = tokens.shape[-1]
-        pos = resize_pos_embed(bb.pos_embed, bb.patch_resolution, grid,
-                               mode=bb.interpolate_mode,
-                               num_extra_tokens=bb.num_extra_tokens)  # (1, 1 + L, C)
-        flat = indices.reshape(batch, num_windows * num_patches)  # (B, N*P)
-        x = torch.gather(tokens, 1, flat[..., None].expand(-1, -1, channels))
-        x = x.reshape(batch * num_windows, num_patches, channels)  # (B*N, P, C)
-        x = torch.where(mask.reshape(batch * num_windows, num_patches, 1),
-                        self.mask_token.to(x.dtype), x)
-        x = x + pos[0, 1:][flat].reshape(batch * num_windows, num_patches, channels)
-        cls_token = (bb.cls_token + pos[:, :1]).expand(batch * num_windows, -1, -1)
-        x = torch.cat((cls_token.to(x.dtype), x), dim=1)  # (B*N, 1 + P, C)
-        x = bb.drop_after_pos(x)
-        x = bb.pre_norm(x)
-        for layer in bb.layers:
-            x = layer(x)
-        if bb.final_norm:
-            x = bb.ln1(x)
-        return x
-
-    def predict(self, feats: torch.Tensor) -> torch.Tensor:
-        """Predictor: window features (B*N, 1 + P, C) -> per-patch predictions (B*N, P, D)."""
-        x = self.predictor_embed(feats)
-        for layer in self.predictor_layers:
-            x = layer(x)
-        x = self.predictor_norm(x)
-        return self.predictor_head(x)[:, 1:]
-
-    @staticmethod
-    def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean of ``(pred - target)^2`` over the masked patches and the D target values.
-
-        Visible patches are dropped before the error is formed, so their predictions and
-        targets enter neither the loss nor its gradient.
-
-        Args:
-            pred (Tensor): Predictions (B, N, P, D).
-            target (Tensor): Targets (B, N, P, D).
-            mask (Tensor): bool (B, N, P), True for the masked patches.
-
-        Returns:
-            Tensor: Scalar float32 loss.
-        """
-        return F.mse_loss(pred[mask].float(), target[mask].float())
+    def predict_windows(self, inputs: torch.Tensor,
+                        generator: Optional[torch.Generator] = None) -> dict:
+        """One masked forward pass: ``dict(indices, mask, pred)``, (B, N, P) and (B, N, P, D)."""
+        indices, mask = self.sample_windows(inputs, generator=generator)
+        pred = self.neck(self.backbone(inputs, indices, mask))
+        return dict(indices=indices, mask=mask, pred=pred.reshape(*indices.shape, -1))
 
     # ---------------------------------------------------------------------- public API
     def extract_feat(self, inputs: torch.Tensor):
@@ -329,11 +340,8 @@ class SARJEPA(BaseSelfSupervisor):
                 raise ValueError(f'SARJEPA takes one view per image, got {len(inputs)}')
             inputs = inputs[0]
         indices, mask = self.sample_windows(inputs)  # (B, N, P) each
-        batch, num_windows, num_patches = indices.shape
-        feats = self.encode_windows(inputs, indices, mask)  # (B*N, 1 + P, C)
-        pred = self.predict(feats).reshape(batch, num_windows, num_patches, -1)
+        latent = self.backbone(inputs, indices, mask)  # (B*N, 1 + P, C)
+        pred = self.neck(latent)  # (B*N, P, D)
         target = self.compute_targets(inputs)  # (B, L, D)
-        flat = indices.reshape(batch, num_windows * num_patches)
-        target = torch.gather(target, 1, flat[..., None].expand(-1, -1, target.shape[-1]))
-        target = target.reshape(batch, num_windows, num_patches, -1)  # (B, N, P, D)
-        return dict(loss=self.masked_mse(pred, target, mask))
+        loss = self.head.loss(pred, target, mask, indices)
+        return dict(loss=loss)

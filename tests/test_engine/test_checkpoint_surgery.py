@@ -1,14 +1,14 @@
-"""sar_mm.engine.checkpoint_adapters: backbone extraction, channel / pos-embed adaptation."""
+"""sar_mm.engine.checkpoint surgery and layouts: backbone extraction, channel / pos-embed
+adaptation, key layouts."""
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sar_mm.engine.checkpoint_adapters import (CheckpointMismatchError, adapt_input_channels,
-                                               adapt_state_dict_to_model,
-                                               convert_backbone_checkpoint, extract_backbone,
-                                               find_first_layer_key, interpolate_pos_embed,
-                                               mmpretrain_vit_to_mmseg, mmseg_vit_to_mmpretrain)
+from sar_mm.engine.checkpoint import (CheckpointMismatchError, adapt_input_channels,
+                                      adapt_state_dict_to_model, extract_backbone,
+                                      find_first_layer_key, interpolate_pos_embed,
+                                      mmpretrain_vit_to_mmseg, mmseg_vit_to_mmpretrain)
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
@@ -156,11 +156,24 @@ def test_mmseg_key_mapping_round_trip():
         mmpretrain_vit_to_mmseg(tiny_vit(layer_scale_init_value=0.1).state_dict())
 
 
-def test_convert_backbone_checkpoint_refuses_patch_size_change():
-    ckpt = {'state_dict': {f'backbone.{k}': v for k, v in tiny_vit().state_dict().items()}}
-    sd, done = convert_backbone_checkpoint(ckpt, img_size=(48, 64))
-    assert sd['pos_embed'].shape == (1, 1 + 6 * 8, 32) and 'pos_embed' in done[-1]
-    with pytest.raises(ValueError, match='patch size'):
-        convert_backbone_checkpoint(ckpt, img_size=(64, 64), patch_size=16)
-    with pytest.raises(ValueError, match='multiple'):
-        convert_backbone_checkpoint(ckpt, img_size=(60, 64))
+
+@pytest.mark.parametrize('extra, src_hw, new_hw', [(1, (4, 4), (8, 8)), (2, (3, 5), (6, 4)),
+                                                   (0, (4, 4), (2, 3))])
+def test_pos_embed_resize_is_mmpretrains(extra, src_hw, new_hw):
+    """interpolate_pos_embed computes what mmpretrain's resize_pos_embed does (bicubic, extra
+    tokens kept) and what a direct F.interpolate of the patch grid gives, in any dtype."""
+    from mmpretrain.models.utils import resize_pos_embed
+    torch.manual_seed(0)
+    dim = 6
+    pos = torch.randn(1, extra + src_hw[0] * src_hw[1], dim)
+    out = interpolate_pos_embed(pos, new_hw, extra, src_hw)
+    torch.testing.assert_close(out, resize_pos_embed(pos, src_hw, new_hw, 'bicubic', extra),
+                               rtol=0, atol=0)
+    grid = pos[:, extra:].reshape(1, *src_hw, dim).permute(0, 3, 1, 2)
+    direct = F.interpolate(grid, size=new_hw, mode='bicubic', align_corners=False)
+    torch.testing.assert_close(out[:, extra:], direct.flatten(2).transpose(1, 2))
+    torch.testing.assert_close(out[:, :extra], pos[:, :extra])
+    half = interpolate_pos_embed(pos.half(), new_hw, extra, src_hw)
+    assert half.dtype == torch.float16 and half.shape == out.shape
+    with pytest.raises(ValueError, match=r'pos_embed has \d+ tokens'):
+        interpolate_pos_embed(pos, new_hw, extra + 1, src_hw)

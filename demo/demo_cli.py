@@ -2,7 +2,9 @@
 
 Each demo adds its own options after :func:`add_common_args`, reads the config with
 :func:`load_config` and hands its results to :func:`write_results`, which prints a line per image
-and writes or prints the JSON.
+and writes or prints the JSON. The demos run as scripts, so this module, beside them, is found
+on ``sys.path`` (``from demo_cli import ...``); it is no part of the ``sar_mm`` package, whose
+inferencers (:mod:`sar_mm.apis`) the demos call.
 """
 import json
 import os

@@ -84,9 +84,10 @@ class ClassCountsHook(Hook):
     Before training, counts the samples per class of ``runner.train_dataloader.dataset``
     (:func:`dataset_class_counts`: single- or multi-label, through ``RepeatDataset``,
     ``ClassBalancedDataset`` and ``ConcatDataset`` wrappers) and calls ``set_class_counts``
-    on each sub-module of the model that has it (e.g. :class:`ClassBalancedFocalLoss`), so
-    that configs never hard-code class frequencies. Every rank counts the full dataset, so
-    distributed runs get the same counts everywhere.
+    on each sub-module of the model that has it (e.g.
+    :class:`~sar_mm.models.losses.ClassBalancedFocalLoss`), so that configs never hard-code
+    class frequencies. Every rank counts the full dataset, so distributed runs get the same
+    counts everywhere.
 
     Args:
         num_classes (int, optional): Number of classes; defaults to the dataset's

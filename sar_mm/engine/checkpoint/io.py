@@ -1,4 +1,4 @@
-"""Load mmengine checkpoints under torch>=2.6 (``weights_only=True``) without unpickling freely.
+"""Safe checkpoint I/O: load under torch>=2.6 (``weights_only=True``) without unpickling freely.
 
 mmengine 0.10.7 writes checkpoints whose ``message_hub`` holds :class:`HistoryBuffer` objects
 with numpy arrays and scalars inside; torch>=2.6 refuses them by default ("Weights only load
@@ -14,7 +14,6 @@ temporary name then renames them, so a crash during a save never leaves a half f
 final name.
 """
 import glob
-import io
 import os
 import os.path as osp
 import pickle
@@ -240,7 +239,7 @@ def atomic_save_checkpoint(checkpoint, filename, file_client_args=None, backend_
     os.makedirs(folder, exist_ok=True)
     tmp = osp.join(folder, f'.{osp.basename(filename)}.tmp{os.getpid()}')
     try:
-        with io.open(tmp, 'wb') as f:
+        with open(tmp, 'wb') as f:
             torch.save(checkpoint, f)
             f.flush()
             os.fsync(f.fileno())
