@@ -51,6 +51,18 @@ def _grid_hw(grid_size: GridSize) -> Tuple[int, int]:
     return grid_h, grid_w
 
 
+def _check_windows(grid_size: GridSize, num_windows: int, window_size: int) -> Tuple[int, int]:
+    """The grid (height, width), after checking that ``num_windows`` windows of
+    ``window_size`` patches can be drawn on it."""
+    grid_h, grid_w = _grid_hw(grid_size)
+    if window_size < 1 or window_size > min(grid_h, grid_w):
+        raise ValueError(f'window_size={window_size} does not fit the {grid_h}x{grid_w} patch '
+                         'grid')
+    if num_windows < 1:
+        raise ValueError(f'num_windows must be >= 1, got {num_windows}')
+    return grid_h, grid_w
+
+
 def _draw_device(generator: Optional[torch.Generator], device) -> torch.device:
     if generator is not None:
         return generator.device
@@ -117,12 +129,7 @@ def sample_window_positions(batch_size: int,
         tuple[Tensor, Tensor]: ``tops`` and ``lefts``, int64 of shape (B, num_windows), with
         ``0 <= tops <= grid_h - window_size`` and ``0 <= lefts <= grid_w - window_size``.
     """
-    grid_h, grid_w = _grid_hw(grid_size)
-    if window_size < 1 or window_size > min(grid_h, grid_w):
-        raise ValueError(f'window_size={window_size} does not fit the {grid_h}x{grid_w} patch '
-                         'grid')
-    if num_windows < 1:
-        raise ValueError(f'num_windows must be >= 1, got {num_windows}')
+    grid_h, grid_w = _check_windows(grid_size, num_windows, window_size)
     draw_device = _draw_device(generator, device)
     shape = (batch_size, num_windows)
     tops = torch.randint(0, grid_h - window_size + 1, shape, generator=generator,
@@ -157,12 +164,7 @@ def sample_batch_window_positions(grid_size: GridSize,
     Returns:
         tuple[Tensor, Tensor]: ``tops`` and ``lefts``, int64 of shape (N',), N' as above.
     """
-    grid_h, grid_w = _grid_hw(grid_size)
-    if window_size < 1 or window_size > min(grid_h, grid_w):
-        raise ValueError(f'window_size={window_size} does not fit the {grid_h}x{grid_w} patch '
-                         'grid')
-    if num_windows < 1:
-        raise ValueError(f'num_windows must be >= 1, got {num_windows}')
+    grid_h, grid_w = _check_windows(grid_size, num_windows, window_size)
     draw_device = _draw_device(generator, device)
     tops = torch.randperm(grid_h - window_size + 1, generator=generator,
                           device=draw_device)[:num_windows]
