@@ -1,7 +1,6 @@
 """Install sar_mm: ``pip install -e .`` (the OpenMMLab codebases are pinned in requirements/)."""
 import os.path as osp
 import re
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -27,8 +26,8 @@ setup(
     name='sar_mm',
     version=read_version(),
     description='SAR self-supervised learning and target recognition plug-ins for OpenMMLab 2.x',
-    long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read()
-    if osp.exists(osp.join(HERE, 'README.md')) else '',
+    long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read() if osp.exists(
+        osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     include_package_data=True,

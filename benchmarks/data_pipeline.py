@@ -6,22 +6,19 @@ Pipelines (same flip and crop in both):
   SAR:      LoadSARImage (16-bit PNG chips / float32 TIFF scenes, amplitude) + DRAA tone mapping
             (or percentile truncation) + RandomFlip + RandomCrop
   baseline: mmcv LoadImageFromFile (8-bit grey PNG of the same images) + RandomFlip + RandomCrop
-on 128x128 chips (16-bit PNG and 16-bit TIFF) and 800x800 scenes. Prints images/s of each (median over interleaved rounds) and
-the cost ratio SAR / baseline (target: at most 1.5). Data is generated in a temporary folder.
+on 128x128 chips (16-bit PNG and 16-bit TIFF) and 800x800 scenes. Prints images/s of each
+(median over interleaved rounds) and the cost ratio SAR / baseline (target: at most 1.5). Data
+is generated in a temporary folder.
 """
+import argparse
 import os
+import os.path as osp
+import tempfile
+import time
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')  # one core, before numpy/torch load
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import os.path as osp  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import cv2  # noqa: E402
+import cv2  # noqa: E402  (after OMP_NUM_THREADS is set)
 import numpy as np  # noqa: E402
 
 
@@ -31,8 +28,8 @@ def make_data(root, chips, scenes, seed=0):
     files = dict(chip_sar=[], chip_tif16=[], chip_png8=[], scene_sar=[], scene_png8=[])
     for kind, count, size in (('chip', chips, 128), ('scene', scenes, 800)):
         for i in range(count):
-            amp = np.sqrt(rng.gamma(1.0, 1.0, (size, size)) *
-                          rng.uniform(0.01, 1.0)).astype(np.float32)
+            amp = np.sqrt(rng.gamma(1.0, 1.0,
+                                    (size, size)) * rng.uniform(0.01, 1.0)).astype(np.float32)
             grey = np.clip(amp / amp.max() * 255, 0, 255).astype(np.uint8)
             if kind == 'chip':
                 sar = osp.join(root, f'chip_{i}.png')
@@ -54,8 +51,10 @@ def build(steps, crop):
     from mmcv.transforms import Compose
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return Compose(steps + [dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-                                dict(type='RandomCrop', crop_size=crop)])
+        return Compose(steps + [
+            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            dict(type='RandomCrop', crop_size=crop)
+        ])
 
 
 def throughput(pipeline, files):
@@ -82,13 +81,13 @@ def main(argv=None):
         sar_load = [dict(type='LoadSARImage', to='amplitude')]
         cases = []
         for kind, sar_key, crop in (('chip 16-bit PNG', 'chip_sar', 112),
-                                    ('chip 16-bit TIFF', 'chip_tif16', 112),
-                                    ('scene float32 TIFF', 'scene_sar', 704)):
+                                    ('chip 16-bit TIFF', 'chip_tif16', 112), ('scene float32 TIFF',
+                                                                              'scene_sar', 704)):
             base = build(baseline_load, crop)
             png8 = files['scene_png8' if kind.startswith('scene') else 'chip_png8']
             for draa in ('DRAAToneMapping', 'DRAAPercentileTruncation'):
-                cases.append((f'{kind} {draa}', build(sar_load + [dict(type=draa)], crop), base,
-                              files[sar_key], png8))
+                cases.append((f'{kind} {draa}', build(sar_load + [dict(type=draa)],
+                                                      crop), base, files[sar_key], png8))
         print(f'one core; {args.chips} chips 128x128 (16-bit PNG vs 8-bit PNG), '
               f'{args.scenes} scenes 800x800 (float32 TIFF vs 8-bit PNG); '
               f'median of {args.rounds} interleaved rounds after a warm-up')

@@ -31,7 +31,6 @@ import re
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 DEFAULT_MSTAR = osp.join(osp.dirname(ROOT), 'shared', 'data', 'mstar_soc10')
 MSTAR_CONFIG = 'configs/recognition/sar-resnet18-1ch_1xb32-100e_mstar-soc10-64px.py'
@@ -42,17 +41,29 @@ EXTRACTION = re.compile(r'extracted once in ([0-9.]+) s')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Frozen-feature linear probe vs Runner-trained linear head: wall time')
-    parser.add_argument('--config', help='classification config (default: the MSTAR SARResNet '
-                        '64-px config, or the synthetic few-shot config on generated data)')
-    parser.add_argument('--data-root', default=DEFAULT_MSTAR,
-                        help='MSTAR SOC-10 folder with train.txt (default: %(default)s)')
-    parser.add_argument('--synthetic', action='store_true',
-                        help='use the generated vehicles even when MSTAR is present')
+    parser.add_argument(
+        '--config',
+        help='classification config (default: the MSTAR SARResNet '
+        '64-px config, or the synthetic few-shot config on generated data)')
+    parser.add_argument(
+        '--data-root',
+        default=DEFAULT_MSTAR,
+        help='MSTAR SOC-10 folder with train.txt (default: %(default)s)')
+    parser.add_argument(
+        '--synthetic',
+        action='store_true',
+        help='use the generated vehicles even when MSTAR is present')
     parser.add_argument('--shots', type=int, default=10, help='shots per class (default: 10)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='seeds of the draws (default: 0 1 2)')
-    parser.add_argument('--runner-epochs', type=int,
-                        help="epochs of each linear-runner run (default: the config's)")
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='seeds of the draws (default: 0 1 2)')
+    parser.add_argument(
+        '--runner-epochs',
+        type=int,
+        help="epochs of each linear-runner run (default: the config's)")
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'fewshot_linear_speed'))
     args = parser.parse_args(argv)
     if args.shots < 1 or (args.runner_epochs is not None and args.runner_epochs < 1):
@@ -62,8 +73,7 @@ def parse_args(argv=None):
 
 def resolve(args):
     """(config, data root or None, description) of the run."""
-    if not args.synthetic and args.data_root and osp.isfile(osp.join(args.data_root,
-                                                                     'train.txt')):
+    if not args.synthetic and args.data_root and osp.isfile(osp.join(args.data_root, 'train.txt')):
         root = osp.abspath(args.data_root)
         return args.config or MSTAR_CONFIG, root, f'MSTAR SOC-10 17 deg chips ({root})'
     if args.config:
@@ -81,9 +91,10 @@ def run_mode(mode, config, data_root, args):
     """Run tools/fewshot_eval.py in one mode; returns wall time, log text, run rows and the
     (one) summary row of its results."""
     work_dir = osp.join(osp.abspath(args.work_dir), mode)
-    cmd = [sys.executable, 'tools/fewshot_eval.py', config, '--mode', mode, '--shots',
-           str(args.shots), '--seeds'] + [str(s) for s in args.seeds] + [
-        '--test-split', 'rest', '--work-dir', work_dir]
+    cmd = [
+        sys.executable, 'tools/fewshot_eval.py', config, '--mode', mode, '--shots',
+        str(args.shots), '--seeds'
+    ] + [str(s) for s in args.seeds] + ['--test-split', 'rest', '--work-dir', work_dir]
     if data_root:
         cmd += ['--data-root', data_root]
     if mode == 'linear-runner' and args.runner_epochs:
@@ -104,8 +115,10 @@ def run_mode(mode, config, data_root, args):
 def main(argv=None):
     args = parse_args(argv)
     config, data_root, name = resolve(args)
-    print(f'Data: {name}\nConfig: {config}\nDraws: {args.shots} shots x seeds {args.seeds}, '
-          'tested on every sample not drawn', flush=True)
+    print(
+        f'Data: {name}\nConfig: {config}\nDraws: {args.shots} shots x seeds {args.seeds}, '
+        'tested on every sample not drawn',
+        flush=True)
     results = {}
     for mode in ('linear-runner', 'linear'):
         print(f'running {mode} ...', flush=True)

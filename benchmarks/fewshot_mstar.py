@@ -47,11 +47,10 @@ import sys
 import time
 from collections import OrderedDict
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
 # the reader of tools/fewshot_eval.py's fewshot_results.csv, beside its writer
-from sar_mm.evaluation.fewshot_protocol import read_results  # noqa: E402
+from sar_mm.evaluation.fewshot_protocol import read_results
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 DEFAULT_MSTAR = osp.join(osp.dirname(ROOT), 'shared', 'data', 'mstar_soc10')
 RECOGNITION = dict(
@@ -76,28 +75,39 @@ QUICK = dict(pretrain_epochs=1, finetune_epochs=1, shots=[2], seeds=[0])
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Few-shot MSTAR: random init vs SimCLR vs SAR-JEPA vs pixel-MAE')
-    parser.add_argument('--data-root', default=DEFAULT_MSTAR,
-                        help='MSTAR SOC-10 folder with train.txt (default: %(default)s); the '
-                        'generated set is used when it does not exist')
-    parser.add_argument('--test-list',
-                        help='annotation list of a separate test set, relative to the data '
-                        'root (e.g. the 15 deg chips); default: every chip not drawn')
+    parser.add_argument(
+        '--data-root',
+        default=DEFAULT_MSTAR,
+        help='MSTAR SOC-10 folder with train.txt (default: %(default)s); the '
+        'generated set is used when it does not exist')
+    parser.add_argument(
+        '--test-list',
+        help='annotation list of a separate test set, relative to the data '
+        'root (e.g. the 15 deg chips); default: every chip not drawn')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'fewshot_mstar'))
     parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
-    parser.add_argument('--checkpoint', nargs='+', default=[], metavar='NAME=PATH',
-                        help='use a finished pretraining instead of running it')
-    parser.add_argument('--pretrain-epochs', type=int,
-                        help="epochs of every pretraining (default: each config's)")
+    parser.add_argument(
+        '--checkpoint',
+        nargs='+',
+        default=[],
+        metavar='NAME=PATH',
+        help='use a finished pretraining instead of running it')
+    parser.add_argument(
+        '--pretrain-epochs', type=int, help="epochs of every pretraining (default: each config's)")
     parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES))
     parser.add_argument('--shots', type=int, nargs='+', default=[10, 20, 40])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--finetune-epochs', type=int,
-                        help="epochs of each fine-tuning (default: the recognition config's)")
-    parser.add_argument('--synthetic', action='store_true',
-                        help='use the generated set even when MSTAR is present')
-    parser.add_argument('--quick', action='store_true',
-                        help='smoke run on the tiny generated set: ' + ', '.join(
-                            f'{k.replace("_", "-")} {v}' for k, v in QUICK.items()))
+    parser.add_argument(
+        '--finetune-epochs',
+        type=int,
+        help="epochs of each fine-tuning (default: the recognition config's)")
+    parser.add_argument(
+        '--synthetic', action='store_true', help='use the generated set even when MSTAR is present')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke run on the tiny generated set: ' + ', '.join(f'{k.replace("_", "-")} {v}'
+                                                                 for k, v in QUICK.items()))
     args = parser.parse_args(argv)
     if args.quick:
         for key, value in QUICK.items():
@@ -133,9 +143,11 @@ def resolve_data(args):
         if args.test_list and not osp.isfile(osp.join(root, args.test_list)):
             raise FileNotFoundError(f'--test-list: no file {osp.join(root, args.test_list)}')
         return dict(
-            kind='mstar', name=f'MSTAR SOC-10, real 17 deg chips ({root})',
+            kind='mstar',
+            name=f'MSTAR SOC-10, real 17 deg chips ({root})',
             labelled=dict(type='MSTAR', data_root=root, ann_file='train.txt'),
-            pool=dict(data_root=root, roots=['train']), num_classes=10,
+            pool=dict(data_root=root, roots=['train']),
+            num_classes=10,
             transductive=not args.test_list)
     if args.test_list:
         raise ValueError('--test-list needs the MSTAR data (a --data-root with train.txt)')
@@ -147,10 +159,14 @@ def resolve_data(args):
         print(f'{reason}: generating the {preset!r} synthetic set in {root}', flush=True)
         make_synthetic_sar(root, preset=preset, seed=0)
     return dict(
-        kind='synthetic', name=f'generated SAR vehicle chips, 5 classes ({root}; {reason})',
-        labelled=dict(type='SARClassificationDataset', data_root=osp.join(root, 'vehicles'),
-                      ann_file='meta/all.txt'),
-        pool=dict(data_root=osp.join(root, 'unlabeled'), roots=['']), num_classes=5,
+        kind='synthetic',
+        name=f'generated SAR vehicle chips, 5 classes ({root}; {reason})',
+        labelled=dict(
+            type='SARClassificationDataset',
+            data_root=osp.join(root, 'vehicles'),
+            ann_file='meta/all.txt'),
+        pool=dict(data_root=osp.join(root, 'unlabeled'), roots=['']),
+        num_classes=5,
         transductive=False)
 
 
@@ -172,10 +188,23 @@ def _epoch_schedule(cfg, epochs):
             warmup = min(int(step.get('end', 0)), epochs // 10)
     schedule = []
     if warmup:
-        schedule.append(dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-                             end=warmup, convert_to_iter_based=True))
-    schedule.append(dict(type='CosineAnnealingLR', T_max=epochs - warmup, eta_min=0.0,
-                         by_epoch=True, begin=warmup, end=epochs, convert_to_iter_based=True))
+        schedule.append(
+            dict(
+                type='LinearLR',
+                start_factor=1e-3,
+                by_epoch=True,
+                begin=0,
+                end=warmup,
+                convert_to_iter_based=True))
+    schedule.append(
+        dict(
+            type='CosineAnnealingLR',
+            T_max=epochs - warmup,
+            eta_min=0.0,
+            by_epoch=True,
+            begin=warmup,
+            end=epochs,
+            convert_to_iter_based=True))
     cfg.param_scheduler = schedule
     cfg.train_cfg.max_epochs = epochs
 
@@ -228,7 +257,9 @@ def recognition_config(name, data, args, work_dir, checkpoint=None):
     if checkpoint:
         # a ViT's pooled-feature norm (ln2) is not part of a SAR-JEPA encoder: 'warn' lists it
         cfg.model.backbone.init_cfg = dict(
-            type='Pretrained', prefix='backbone.', checkpoint=checkpoint,
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint=checkpoint,
             missing='warn' if family == 'vit' else 'raise')
     if args.finetune_epochs:
         _epoch_schedule(cfg, args.finetune_epochs)
@@ -276,15 +307,17 @@ def add_gains(results):
     return out
 
 
-TABLE_FIELDS = ('backbone', 'init', 'mode', 'shots', 'num_seeds', 'top1', 'top1_std',
-                'per_class', 'per_class_std', 'gain', 'beyond_spread', 'pretrain_seconds')
+TABLE_FIELDS = ('backbone', 'init', 'mode', 'shots', 'num_seeds', 'top1', 'top1_std', 'per_class',
+                'per_class_std', 'gain', 'beyond_spread', 'pretrain_seconds')
 
 
 def format_table(results):
     """Markdown table: one row per method, mode and shots."""
-    lines = ['| backbone | init | mode | shots | top-1 (%) | mean per-class (%) | gain over '
-             'best random init | beyond seed spread |', '| --- | --- | --- | --- | --- | --- '
-             '| --- | --- |']
+    lines = [
+        '| backbone | init | mode | shots | top-1 (%) | mean per-class (%) | gain over '
+        'best random init | beyond seed spread |', '| --- | --- | --- | --- | --- | --- '
+        '| --- | --- |'
+    ]
     for r in results:
         gain = '-' if r['gain'] is None else f"{r['gain']:+.2f}"
         spread = '-' if r['beyond_spread'] is None else ('yes' if r['beyond_spread'] else 'no')
@@ -297,9 +330,10 @@ def format_table(results):
 def write_report(work_dir, header, results):
     """``fewshot_mstar.md`` (header and table), ``.csv`` and ``.png``; returns their paths."""
     from sar_mm.evaluation.fewshot_protocol import plot_accuracy_vs_shots
-    paths = dict(md=osp.join(work_dir, 'fewshot_mstar.md'),
-                 csv=osp.join(work_dir, 'fewshot_mstar.csv'),
-                 png=osp.join(work_dir, 'fewshot_mstar.png'))
+    paths = dict(
+        md=osp.join(work_dir, 'fewshot_mstar.md'),
+        csv=osp.join(work_dir, 'fewshot_mstar.csv'),
+        png=osp.join(work_dir, 'fewshot_mstar.png'))
     with open(paths['md'], 'w', encoding='utf-8') as f:
         f.write('# Few-shot MSTAR: random init vs SAR pretraining\n\n' + header + '\n\n' +
                 format_table(results) + f"\n\nFigure: `{osp.basename(paths['png'])}`.\n")
@@ -310,10 +344,11 @@ def write_report(work_dir, header, results):
             writer.writerow({k: ('' if r.get(k) is None else r.get(k)) for k in TABLE_FIELDS})
     curves = OrderedDict()
     for r in results:
-        curves.setdefault(r['mode'], OrderedDict()).setdefault(
-            f"{r['backbone']}, {r['init']}", []).append((r['shots'], r['top1'], r['top1_std']))
-    plot_accuracy_vs_shots(curves, paths['png'],
-                           title='Few-shot top-1 on the test chips (mean ± std over seeds)')
+        curves.setdefault(r['mode'],
+                          OrderedDict()).setdefault(f"{r['backbone']}, {r['init']}", []).append(
+                              (r['shots'], r['top1'], r['top1_std']))
+    plot_accuracy_vs_shots(
+        curves, paths['png'], title='Few-shot top-1 on the test chips (mean ± std over seeds)')
     return paths
 
 
@@ -334,8 +369,9 @@ def main(argv=None):
         cfg = pretrain_config(name, data, args, stage)
         cfg_file = osp.join(cfg_dir, f'pretrain_{name}.py')
         cfg.dump(cfg_file)
-        print(f'Pretraining {name}: {cfg.train_cfg.max_epochs} epochs ... (log {stage}.log)',
-              flush=True)
+        print(
+            f'Pretraining {name}: {cfg.train_cfg.max_epochs} epochs ... (log {stage}.log)',
+            flush=True)
         t0 = time.time()
         run(['tools/train.py', cfg_file, '--work-dir', stage], stage + '.log')
         seconds[name] = time.time() - t0
@@ -348,16 +384,18 @@ def main(argv=None):
         stage = osp.join(work_dir, f'eval_{name}')
         cfg_file = osp.join(cfg_dir, f'eval_{name}.py')
         recognition_config(name, data, args, stage, checkpoints.get(name)).dump(cfg_file)
-        print(f'Evaluating {backbone} ({init}): {" ".join(args.modes)} at shots '
-              f'{args.shots}, seeds {args.seeds} ... (log {stage}.log)', flush=True)
+        print(
+            f'Evaluating {backbone} ({init}): {" ".join(args.modes)} at shots '
+            f'{args.shots}, seeds {args.seeds} ... (log {stage}.log)',
+            flush=True)
         t0 = time.time()
         run(['tools/fewshot_eval.py', cfg_file, '--mode'] + list(args.modes) + ['--shots'] +
             [str(s) for s in args.shots] + ['--seeds'] + [str(s) for s in args.seeds] +
             ['--test-split', 'config' if args.test_list else 'rest', '--work-dir', stage],
             stage + '.log')
         for row in read_results(osp.join(stage, 'fewshot_results.csv')):
-            results.append(dict(row, backbone=backbone, init=init,
-                                pretrain_seconds=seconds.get(name)))
+            results.append(
+                dict(row, backbone=backbone, init=init, pretrain_seconds=seconds.get(name)))
         print(f'  done in {time.time() - t0:.0f} s', flush=True)
     results = add_gains(results)
 
@@ -370,17 +408,18 @@ def main(argv=None):
         f'{", ".join(map(str, args.shots))}; seeds {", ".join(map(str, args.seeds))} (mean ± '
         'sample std); linear = L-BFGS logistic regression on standardised frozen features, C '
         'cross-validated on the shots only; knn = weighted cosine kNN (k 20, T 0.07); '
-        'finetune = the recognition config\'s recipe'
-        + (f' cut to {args.finetune_epochs} epochs' if args.finetune_epochs else '') + '.',
-        f'Pretraining wall time: {budgets}'
-        + (f' ({args.pretrain_epochs} epochs each)' if args.pretrain_epochs else '')
-        + (f'; given checkpoints: {args.checkpoints}' if args.checkpoints else '') + '.',
+        'finetune = the recognition config\'s recipe' +
+        (f' cut to {args.finetune_epochs} epochs' if args.finetune_epochs else '') + '.',
+        f'Pretraining wall time: {budgets}' +
+        (f' ({args.pretrain_epochs} epochs each)' if args.pretrain_epochs else '') +
+        (f'; given checkpoints: {args.checkpoints}' if args.checkpoints else '') + '.',
         ('Pretraining saw the test chips without labels (transductive: its pool is every chip '
-         'of the 17 deg list).' if data['transductive'] else
-         'Pretraining did not see the test chips.'),
+         'of the 17 deg list).'
+         if data['transductive'] else 'Pretraining did not see the test chips.'),
         'Gain: top-1 points over the best random init (either family) of the same mode and '
         'shots; beyond seed spread: the gain exceeds the two standard deviations summed.',
-        f'Total time: {(time.time() - start) / 60:.1f} min.'])
+        f'Total time: {(time.time() - start) / 60:.1f} min.'
+    ])
     paths = write_report(work_dir, header, results)
     print('\n' + header + '\n\n' + format_table(results) +
           f"\n\nWritten: {paths['md']}, {paths['csv']}, {paths['png']}")

@@ -14,15 +14,12 @@ Prints the median time of each over --runs interleaved runs after warm-up, the s
 script exits with status 1 otherwise).
 """
 import argparse
-import os.path as osp
 import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
 RADII = (5, 9, 13, 17)
 EPS = 0.01

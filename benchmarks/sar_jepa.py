@@ -20,17 +20,15 @@ Prints, all measured in the same run (timings are noisy when other processes sha
 """
 import argparse
 import logging
-import os.path as osp
 import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-import torch  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-
-from benchmarks.sar_gradient_target import EPS, RADII, dense_features, speckled_batch  # noqa
+# benchmarks/sar_gradient_target.py: Python puts the script's own folder first on sys.path
+from sar_gradient_target import EPS, RADII, dense_features, speckled_batch
 
 IMG = 128
 VIT_S = dict(embed_dims=384, num_layers=12, num_heads=6, feedforward_channels=1536)
@@ -50,26 +48,36 @@ def bench_target(runs=5, warmup=1):
             fn(x)
             times[name].append(time.perf_counter() - start)
     diff = (fast - dense).abs().max().item()
-    return (1e3 * statistics.median(times['fast']), 1e3 * statistics.median(times['dense']),
-            diff)
+    return (1e3 * statistics.median(times['fast']), 1e3 * statistics.median(times['dense']), diff)
 
 
 def build_model():
-    import sar_mm  # noqa: F401  (registers SARJEPA and the target generators)
     from mmengine.logging import MMLogger
     from mmpretrain.registry import MODELS
-    model = MODELS.build(dict(
-        type='SARJEPA',
-        backbone=dict(type='VisionTransformer', arch=VIT_S, img_size=IMG, patch_size=16,
-                      in_channels=1, drop_path_rate=0., norm_cfg=dict(type='LN', eps=1e-6),
-                      final_norm=True, out_type='featmap'),
-        target_generator=dict(type='SARGradientTarget', radii=RADII, window='box', eps=EPS,
-                              patch_size=16),
-        # identity normalisation: the network input is the amplitude itself
-        data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.], std=[1.],
-                               to_rgb=False),
-        init_cfg=[dict(type='Xavier', layer='Linear', distribution='uniform'),
-                  dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)]))
+
+    import sar_mm  # noqa: F401  (registers SARJEPA and the target generators)
+    model = MODELS.build(
+        dict(
+            type='SARJEPA',
+            backbone=dict(
+                type='VisionTransformer',
+                arch=VIT_S,
+                img_size=IMG,
+                patch_size=16,
+                in_channels=1,
+                drop_path_rate=0.,
+                norm_cfg=dict(type='LN', eps=1e-6),
+                final_norm=True,
+                out_type='featmap'),
+            target_generator=dict(
+                type='SARGradientTarget', radii=RADII, window='box', eps=EPS, patch_size=16),
+            # identity normalisation: the network input is the amplitude itself
+            data_preprocessor=dict(
+                type='SelfSupDataPreprocessor', mean=[0.], std=[1.], to_rgb=False),
+            init_cfg=[
+                dict(type='Xavier', layer='Linear', distribution='uniform'),
+                dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)
+            ]))
     MMLogger.get_current_instance().setLevel(logging.WARNING)  # no per-parameter init log
     model.init_weights()
     model.train()
@@ -124,8 +132,9 @@ def main():
 
     print(f'SAR-JEPA CPU benchmark, {torch.get_num_threads()} threads, torch {torch.__version__}'
           ' (wall-clock timings: noisy if other processes share the CPU)')
-    print('(1) target generator: SARGradientTarget (summed-area table) vs dense conv2d box '
-          'windows, 32x1x224x224, radii', RADII)
+    print(
+        '(1) target generator: SARGradientTarget (summed-area table) vs dense conv2d box '
+        'windows, 32x1x224x224, radii', RADII)
     print('(2) one SAR-JEPA training step (forward + loss + backward + AdamW) of ViT-S/16 at '
           f'{IMG} px, 1 channel, batch {args.batch}; median of {args.steps} steps after '
           f'{args.warmup} warm-up steps; share of step time in the target generator')

@@ -41,7 +41,6 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 FCOS_R18 = osp.join(ROOT, 'configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py')
 SIMCLR = osp.join(ROOT, 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_synthetic-sar.py')
@@ -52,29 +51,46 @@ QUICK = (6, 256, 4, 3)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--data-root', default=None,
-                        help=f'hrsid_mini-style folder (default: {DEFAULT_REAL} if present, '
-                        'else generated scenes)')
-    parser.add_argument('--synthetic', action='store_true',
-                        help='use generated scenes even when real data is there')
-    parser.add_argument('--pretrained', help='sar_mm checkpoint with a 1-channel ResNet-18 under '
-                        "'backbone.' (default: a short SimCLR run on generated chips)")
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help=f'hrsid_mini-style folder (default: {DEFAULT_REAL} if present, '
+        'else generated scenes)')
+    parser.add_argument(
+        '--synthetic',
+        action='store_true',
+        help='use generated scenes even when real data is there')
+    parser.add_argument(
+        '--pretrained',
+        help='sar_mm checkpoint with a 1-channel ResNet-18 under '
+        "'backbone.' (default: a short SimCLR run on generated chips)")
     parser.add_argument('--iters', type=int, default=300, help='fine-tuning iterations per run')
     parser.add_argument('--batch', type=int, default=2, help='images per iteration')
     parser.add_argument('--lr', type=float, default=0.005, help='SGD learning rate')
-    parser.add_argument('--img-size', type=int, default=512,
-                        help='real scenes are downscaled to this size (default 512)')
-    parser.add_argument('--pretrain-iters', type=int, default=300,
-                        help='SimCLR iterations (batch 32, 64 px) when --pretrained is absent')
-    parser.add_argument('--speed-iters', type=int, default=10,
-                        help='timed training steps per model (after 2 warm-up steps)')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        default=512,
+        help='real scenes are downscaled to this size (default 512)')
+    parser.add_argument(
+        '--pretrain-iters',
+        type=int,
+        default=300,
+        help='SimCLR iterations (batch 32, 64 px) when --pretrained is absent')
+    parser.add_argument(
+        '--speed-iters',
+        type=int,
+        default=10,
+        help='timed training steps per model (after 2 warm-up steps)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads', type=int, default=1,
-                        help='CPU threads of every run (default 1)')
-    parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'benchmarks',
-                                                       'transfer_ssdd'))
-    parser.add_argument('--quick', action='store_true',
-                        help='smoke run: 6 iterations, 256 px, tiny pretraining, 3 speed steps')
+    parser.add_argument(
+        '--threads', type=int, default=1, help='CPU threads of every run (default 1)')
+    parser.add_argument(
+        '--work-dir', default=osp.join(ROOT, 'work_dirs', 'benchmarks', 'transfer_ssdd'))
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke run: 6 iterations, 256 px, tiny pretraining, 3 speed steps')
     args = parser.parse_args(argv)
     if args.quick:
         args.iters, args.img_size, args.pretrain_iters, args.speed_iters = QUICK
@@ -103,8 +119,8 @@ def write_png8_copies(root):
         for img in coco['images']:
             array, _ = read_sar(osp.join(root, 'images', split, img['file_name']))
             img['file_name'] = osp.splitext(img['file_name'])[0] + '.png'
-            cv2.imwrite(osp.join(root, 'png8', split, img['file_name']),
-                        sar_to_display(array, 'amplitude'))
+            cv2.imwrite(
+                osp.join(root, 'png8', split, img['file_name']), sar_to_display(array, 'amplitude'))
         with open(osp.join(root, 'annotations', f'{split}_png8.json'), 'w') as f:
             json.dump(coco, f)
 
@@ -126,12 +142,17 @@ def prepare_data(args, tmp):
         size = 128 if args.quick else 256
         splits = make_ship_scenes(root, counts, size=size, seed=args.seed)
         write_png8_copies(root)
-        kind = (f'generated: speckled sea scenes with ships, float32 amplitude TIFF, {size} px'
-                + ('' if real is None else ' (--synthetic)'))
+        kind = (f'generated: speckled sea scenes with ships, float32 amplitude TIFF, {size} px' +
+                ('' if real is None else ' (--synthetic)'))
         png8 = dict(train=('png8/train/', 'annotations/train_png8.json'))
         db_floor = 1e-10
-    return dict(root=root + '/', kind=kind, splits=splits, png8=png8, db_floor=db_floor,
-                real=bool(real and not args.synthetic))
+    return dict(
+        root=root + '/',
+        kind=kind,
+        splits=splits,
+        png8=png8,
+        db_floor=db_floor,
+        real=bool(real and not args.synthetic))
 
 
 def db_statistics(root, db_floor):
@@ -142,8 +163,8 @@ def db_statistics(root, db_floor):
     load = LoadSARImage(to='db', bands=[0], db_floor=db_floor)
     with open(osp.join(root, 'annotations', 'train.json')) as f:
         names = [img['file_name'] for img in json.load(f)['images']]
-    values = np.concatenate([load(dict(img_path=osp.join(root, 'images', 'train', n)))['img']
-                             .ravel() for n in names])
+    values = np.concatenate(
+        [load(dict(img_path=osp.join(root, 'images', 'train', n)))['img'].ravel() for n in names])
     return float(values.mean()), float(values.std())
 
 
@@ -225,8 +246,9 @@ def pretrain_simclr(args, tmp):
     chips = osp.join(tmp, 'unlabeled')
     make_unlabeled_set(chips, 64 if args.quick else 1500, size=64, seed=args.seed)
     work = osp.join(args.work_dir, 'simclr_pretrain')
-    config = write_config(osp.join(args.work_dir, 'simclr_pretrain.py'), SIMCLR, SIMCLR_BODY.format(
-        root=chips + '/', iters=args.pretrain_iters, seed=args.seed))
+    config = write_config(
+        osp.join(args.work_dir, 'simclr_pretrain.py'), SIMCLR,
+        SIMCLR_BODY.format(root=chips + '/', iters=args.pretrain_iters, seed=args.seed))
     seconds = run(['tools/train.py', config, '--work-dir', work],
                   osp.join(args.work_dir, 'simclr_pretrain.log'))
     return osp.join(work, f'iter_{args.pretrain_iters}.pth'), seconds
@@ -257,8 +279,8 @@ def _train_step_fn(cfg, pipeline, data_root, img_dir, ann_file, batch):
 
     import sar_mm  # noqa: F401
     with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(copy.deepcopy(dict(cfg.model,
-                                                data_preprocessor=cfg.data_preprocessor)))
+        model = MODELS.build(
+            copy.deepcopy(dict(cfg.model, data_preprocessor=cfg.data_preprocessor)))
         model.init_weights()
         model.train()
         optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
@@ -268,10 +290,14 @@ def _train_step_fn(cfg, pipeline, data_root, img_dir, ann_file, batch):
     anns = {}
     for ann in coco['annotations']:
         x, y, w, h = ann['bbox']
-        anns.setdefault(ann['image_id'], []).append(
-            dict(bbox=[x, y, x + w, y + h], bbox_label=0, ignore_flag=0))
-    infos = [dict(img_path=osp.join(data_root, img_dir, img['file_name']), img_id=img['id'],
-                  instances=anns[img['id']]) for img in coco['images'] if img['id'] in anns]
+        anns.setdefault(ann['image_id'],
+                        []).append(dict(bbox=[x, y, x + w, y + h], bbox_label=0, ignore_flag=0))
+    infos = [
+        dict(
+            img_path=osp.join(data_root, img_dir, img['file_name']),
+            img_id=img['id'],
+            instances=anns[img['id']]) for img in coco['images'] if img['id'] in anns
+    ]
     infos = infos[:batch]
 
     def step():
@@ -284,10 +310,11 @@ def _train_step_fn(cfg, pipeline, data_root, img_dir, ann_file, batch):
 
 def speed(args, data, config):
     """Median seconds per training iteration: sar_mm 1-channel FCOS and stock 3-channel FCOS."""
+    import logging
+
     import torch
     from mmengine.config import Config
     from mmengine.logging import MMLogger
-    import logging
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     torch.manual_seed(args.seed)
     cfg = Config.fromfile(config)
@@ -295,9 +322,12 @@ def speed(args, data, config):
                               'annotations/train.json', args.batch)
     stock = Config.fromfile(config)
     stock.model.backbone.in_channels = 3
-    stock.data_preprocessor = dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-                                   pad_size_divisor=32)
+    stock.data_preprocessor = dict(
+        type='DetDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32)
     scale = cfg.img_scale
     stock_pipeline = [
         dict(type='LoadImageFromFile'),  # mmcv: 8-bit, 3 channels (BGR)
@@ -307,8 +337,7 @@ def speed(args, data, config):
         dict(type='PackDetInputs'),
     ]
     img_dir, ann_file = data['png8']['train']
-    stock_step = _train_step_fn(stock, stock_pipeline, data['root'], img_dir, ann_file,
-                                args.batch)
+    stock_step = _train_step_fn(stock, stock_pipeline, data['root'], img_dir, ann_file, args.batch)
     steps = dict(sar_mm=sar_step, stock=stock_step)
     for step in steps.values():  # warm-up
         step()
@@ -341,31 +370,44 @@ def main(argv=None):
         mean, std = db_statistics(data['root'], data['db_floor'])
         size = args.img_size if data['real'] else (128 if args.quick else 256)
         warmup = max(1, min(100, args.iters // 10))
-        body = FCOS_BODY.format(size=size, mean=mean, std=std, db_floor=data['db_floor'],
-                                batch=args.batch, root=data['root'], iters=args.iters,
-                                warmup=warmup, milestone=max(1, int(args.iters * 0.75)),
-                                lr=args.lr, seed=args.seed,
-                                score_thr=0.0 if args.quick else 0.05)
+        body = FCOS_BODY.format(
+            size=size,
+            mean=mean,
+            std=std,
+            db_floor=data['db_floor'],
+            batch=args.batch,
+            root=data['root'],
+            iters=args.iters,
+            warmup=warmup,
+            milestone=max(1, int(args.iters * 0.75)),
+            lr=args.lr,
+            seed=args.seed,
+            score_thr=0.0 if args.quick else 0.05)
         random_cfg = write_config(osp.join(args.work_dir, 'fcos_r18_random.py'), FCOS_R18, body)
 
         print(f'data: {data["kind"]}\n      {data["splits"]}; input dB mean {mean:.2f}, '
               f'std {std:.2f}')
-        print(f'budget: {torch.get_num_threads()} CPU threads; fine-tuning {args.iters} '
-              f'iterations x {args.batch} images at {size} px, twice (random / pretrained); '
-              + ('SimCLR pretraining ' + f'{args.pretrain_iters} iterations x 32 chips at 64 px; '
-                 if not args.pretrained else '')
-              + f'speed test {args.speed_iters} + 2 warm-up steps per model', flush=True)
+        print(
+            f'budget: {torch.get_num_threads()} CPU threads; fine-tuning {args.iters} '
+            f'iterations x {args.batch} images at {size} px, twice (random / pretrained); ' +
+            ('SimCLR pretraining ' + f'{args.pretrain_iters} iterations x 32 chips at 64 px; '
+             if not args.pretrained else '') +
+            f'speed test {args.speed_iters} + 2 warm-up steps per model',
+            flush=True)
 
         t = time.time()
         sec = speed(args, data, random_cfg)
         timing['speed test'] = time.time() - t
         ratio = sec['sar_mm'] / sec['stock']
-        print(f'speed: sar_mm 1-channel FCOS-R18 {1 / sec["sar_mm"]:.3f} it/s '
-              f'({sec["sar_mm"]:.3f} s/it), stock 3-channel {1 / sec["stock"]:.3f} it/s '
-              f'({sec["stock"]:.3f} s/it): ratio {ratio:.3f} (goal <= 1.05)', flush=True)
+        print(
+            f'speed: sar_mm 1-channel FCOS-R18 {1 / sec["sar_mm"]:.3f} it/s '
+            f'({sec["sar_mm"]:.3f} s/it), stock 3-channel {1 / sec["stock"]:.3f} it/s '
+            f'({sec["stock"]:.3f} s/it): ratio {ratio:.3f} (goal <= 1.05)',
+            flush=True)
         est = 2 * args.iters * sec['sar_mm'] / 60
-        print(f'expected fine-tuning time: about {est:.1f} min (+ start-up and evaluation)',
-              flush=True)
+        print(
+            f'expected fine-tuning time: about {est:.1f} min (+ start-up and evaluation)',
+            flush=True)
 
         pretrained, note = args.pretrained, 'given with --pretrained'
         if not pretrained:
@@ -383,37 +425,53 @@ def main(argv=None):
             metrics, train_s, test_s = finetune(name, config, args)
             results[name] = metrics
             timing[f'{name} train'], timing[f'{name} test'] = train_s, test_s
-            print(f'{name}: bbox mAP {metrics.get("coco/bbox_mAP", float("nan")):.4f}, mAP50 '
-                  f'{metrics.get("coco/bbox_mAP_50", float("nan")):.4f} '
-                  f'(train {train_s / 60:.1f} min)', flush=True)
+            print(
+                f'{name}: bbox mAP {metrics.get("coco/bbox_mAP", float("nan")):.4f}, mAP50 '
+                f'{metrics.get("coco/bbox_mAP_50", float("nan")):.4f} '
+                f'(train {train_s / 60:.1f} min)',
+                flush=True)
 
     def m(name, key):
         return results[name].get(key, float('nan'))
 
     rows = [
-        ['FCOS-R18 random init', f'{m("random_init", "coco/bbox_mAP"):.4f}',
-         f'{m("random_init", "coco/bbox_mAP_50"):.4f}'],
-        ['FCOS-R18 sar_mm-pretrained', f'{m("pretrained", "coco/bbox_mAP"):.4f}',
-         f'{m("pretrained", "coco/bbox_mAP_50"):.4f}'],
-        ['gain (pretrained - random)',
-         f'{m("pretrained", "coco/bbox_mAP") - m("random_init", "coco/bbox_mAP"):+.4f}',
-         f'{m("pretrained", "coco/bbox_mAP_50") - m("random_init", "coco/bbox_mAP_50"):+.4f}'],
+        [
+            'FCOS-R18 random init', f'{m("random_init", "coco/bbox_mAP"):.4f}',
+            f'{m("random_init", "coco/bbox_mAP_50"):.4f}'
+        ],
+        [
+            'FCOS-R18 sar_mm-pretrained', f'{m("pretrained", "coco/bbox_mAP"):.4f}',
+            f'{m("pretrained", "coco/bbox_mAP_50"):.4f}'
+        ],
+        [
+            'gain (pretrained - random)',
+            f'{m("pretrained", "coco/bbox_mAP") - m("random_init", "coco/bbox_mAP"):+.4f}',
+            f'{m("pretrained", "coco/bbox_mAP_50") - m("random_init", "coco/bbox_mAP_50"):+.4f}'
+        ],
     ]
     total = (time.time() - start) / 60
     lines = [
-        '# FCOS ship detection transfer (benchmarks/transfer_ssdd.py)', '',
-        f'Data: {data["kind"]}; {data["splits"]}.', '',
-        f'Pretrained backbone: `{pretrained}` ({note}).', '',
+        '# FCOS ship detection transfer (benchmarks/transfer_ssdd.py)',
+        '',
+        f'Data: {data["kind"]}; {data["splits"]}.',
+        '',
+        f'Pretrained backbone: `{pretrained}` ({note}).',
+        '',
         f'Budget: {torch.get_num_threads()} CPU threads, {args.iters} iterations x {args.batch} '
-        f'images at {size} px per run, seed {args.seed}; {total:.1f} min in all.', '',
-        '| model | bbox mAP | bbox mAP50 |', '| --- | --- | --- |',
-        *[f'| {" | ".join(r)} |' for r in rows], '',
-        '| training iteration | it/s | s/it |', '| --- | --- | --- |',
+        f'images at {size} px per run, seed {args.seed}; {total:.1f} min in all.',
+        '',
+        '| model | bbox mAP | bbox mAP50 |',
+        '| --- | --- | --- |',
+        *[f'| {" | ".join(r)} |' for r in rows],
+        '',
+        '| training iteration | it/s | s/it |',
+        '| --- | --- | --- |',
         f'| sar_mm 1-channel FCOS-R18 (LoadSARImage, dB) | {1 / sec["sar_mm"]:.3f} | '
         f'{sec["sar_mm"]:.3f} |',
         f'| mmdet stock 3-channel FCOS-R18 (LoadImageFromFile, 8-bit) | '
         f'{1 / sec["stock"]:.3f} | {sec["stock"]:.3f} |',
-        f'| ratio sar_mm / stock (goal <= 1.05) | | {ratio:.3f} |', '',
+        f'| ratio sar_mm / stock (goal <= 1.05) | | {ratio:.3f} |',
+        '',
         'Time per stage (min): ' + ', '.join(f'{k} {v / 60:.1f}' for k, v in timing.items()),
     ]
     with open(osp.join(args.work_dir, 'transfer_ssdd.md'), 'w') as f:
@@ -424,8 +482,8 @@ def main(argv=None):
         writer.writerows(rows)
         writer.writerow([])
         writer.writerow(['speed', 'sar_mm_s_per_it', 'stock_s_per_it', 'ratio'])
-        writer.writerow(['train iteration', f'{sec["sar_mm"]:.4f}', f'{sec["stock"]:.4f}',
-                         f'{ratio:.4f}'])
+        writer.writerow(
+            ['train iteration', f'{sec["sar_mm"]:.4f}', f'{sec["stock"]:.4f}', f'{ratio:.4f}'])
     print('\n' + '\n'.join(lines))
     print(f'\nwritten: {args.work_dir}/transfer_ssdd.md and .csv')
 

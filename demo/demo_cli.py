@@ -14,7 +14,9 @@ from typing import Callable, Optional, Sequence
 from mmengine.config import Config, DictAction
 
 
-def add_common_args(parser, model: str, show_help: str,
+def add_common_args(parser,
+                    model: str,
+                    show_help: str,
                     cfg_options_help: str = 'override settings of the config'):
     """Add the inputs, model and output options every demo takes.
 
@@ -47,8 +49,10 @@ def load_config(args):
     return cfg
 
 
-def write_results(results: Sequence[dict], describe: Callable[[dict], str],
-                  out: Optional[str] = None, **written_dirs: Optional[str]) -> None:
+def write_results(results: Sequence[dict],
+                  describe: Callable[[dict], str],
+                  out: Optional[str] = None,
+                  **written_dirs: Optional[str]) -> None:
     """Print one line per image, then write the results as JSON to ``out`` or print them.
 
     Args:

@@ -13,20 +13,16 @@ applies). ``--show-dir`` writes ``<name>.png``: the image in dB (percentile stre
 boxes scoring at least ``--score-thr`` drawn by mmdet's visualizer.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from demo_cli import add_common_args, load_config, write_results  # noqa: E402  (demo/demo_cli.py)
+from demo_cli import add_common_args, load_config, write_results  # demo/demo_cli.py
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(parser, 'detector', 'write a picture of each image\'s boxes here',
                     'override settings of the config, e.g. model.test_cfg.score_thr=0.1')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='lowest score of a box drawn in the pictures')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.3, help='lowest score of a box drawn in the pictures')
     return parser.parse_args(argv)
 
 
@@ -35,8 +31,11 @@ def main(argv=None):
     from sar_mm.apis import SARDetInferencer
 
     inferencer = SARDetInferencer(load_config(args), args.checkpoint, device=args.device)
-    results = inferencer(args.img, batch_size=args.batch_size, out_dir=args.show_dir or '',
-                         pred_score_thr=args.score_thr)['predictions']
+    results = inferencer(
+        args.img,
+        batch_size=args.batch_size,
+        out_dir=args.show_dir or '',
+        pred_score_thr=args.score_thr)['predictions']
 
     def describe(result):
         shown = sum(s >= args.score_thr for s in result['scores'])

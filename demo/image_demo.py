@@ -11,12 +11,8 @@ is given): per image ``img_path``, ``pred_label``, ``pred_class``, ``pred_score`
 ``<name>.png``: the image in dB (percentile stretch) with the prediction drawn on it.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from demo_cli import add_common_args, write_results  # noqa: E402  (demo/demo_cli.py)
+from demo_cli import add_common_args, write_results  # demo/demo_cli.py
 
 
 def parse_args(argv=None):
@@ -34,11 +30,10 @@ def main(argv=None):
     args = parse_args(argv)
     from sar_mm.apis import SARImageClassificationInferencer
 
-    inferencer = SARImageClassificationInferencer(args.config, args.checkpoint,
-                                                  device=args.device,
-                                                  cfg_options=args.cfg_options)
-    results = inferencer(args.img, batch_size=args.batch_size, show_dir=args.show_dir,
-                         topk=args.topk)
+    inferencer = SARImageClassificationInferencer(
+        args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    results = inferencer(
+        args.img, batch_size=args.batch_size, show_dir=args.show_dir, topk=args.topk)
 
     def describe(result):
         line = f'{result["pred_class"]} ({result["pred_score"]:.4f})'

@@ -14,18 +14,17 @@ pixel; default mask dir: ``<out stem>_masks`` beside ``--out``) and the results 
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from demo_cli import add_common_args, load_config, write_results  # noqa: E402  (demo/demo_cli.py)
+from demo_cli import add_common_args, load_config, write_results  # demo/demo_cli.py
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(parser, 'segmentor', 'write the mask overlaid on each image here')
-    parser.add_argument('--mask-dir', help='write the label masks (PNG) here '
-                        '(default: <out stem>_masks beside --out; none without --out)')
+    parser.add_argument(
+        '--mask-dir',
+        help='write the label masks (PNG) here '
+        '(default: <out stem>_masks beside --out; none without --out)')
     parser.add_argument('--opacity', type=float, default=0.5, help='mask opacity in pictures')
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
@@ -40,8 +39,12 @@ def main(argv=None):
     from sar_mm.apis import SARSegInferencer
 
     inferencer = SARSegInferencer(load_config(args), args.checkpoint, device=args.device)
-    results = inferencer(args.img, batch_size=args.batch_size, show_dir=args.show_dir or '',
-                         mask_dir=args.mask_dir or '', opacity=args.opacity)['predictions']
+    results = inferencer(
+        args.img,
+        batch_size=args.batch_size,
+        show_dir=args.show_dir or '',
+        mask_dir=args.mask_dir or '',
+        opacity=args.opacity)['predictions']
 
     def describe(result):
         return ', '.join(f'{c} {n}' for c, n in result['class_pixels'].items())

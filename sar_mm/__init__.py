@@ -6,8 +6,11 @@ loader used by ``load_from`` and ``--resume``.
 """
 from .version import __version__
 
+# the order is the registration order
+# isort: off
 from . import fileio  # noqa: E402,F401  (no registry)
 from . import datasets, engine, models  # noqa: E402,F401  (register on import)
 from . import evaluation  # noqa: E402,F401  (register on import)
+# isort: on
 
 __all__ = ['__version__']

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny synthetic SAR data (generated once per session) and tool runners."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -34,6 +35,7 @@ def logs():
     records = []
 
     class _Collect(logging.Handler):
+
         def emit(self, record):
             records.append(record.getMessage())
 
@@ -71,13 +73,31 @@ def run_tool(args, env=None, timeout=600, cwd=ROOT):
     full_env = dict(os.environ)
     full_env.update(env or {})
     cmd = [sys.executable] + list(args) if str(args[0]).endswith('.py') else list(args)
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         pytest.fail(f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
                     f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n'
                     f'{proc.stderr[-6000:]}')
     return proc
+
+
+def load_tool(relpath):
+    """Import a script of the repo (``tools/...``, ``demo/...``) as a module, by its path.
+
+    Scripts are no package, so tests reach their functions this way; the module is executed
+    afresh on every call (its ``if __name__ == '__main__'`` block does not run).
+
+    Args:
+        relpath (str): path of the ``.py`` file relative to the repo root.
+    """
+    path = osp.join(ROOT, relpath)
+    if not (path.endswith('.py') and osp.isfile(path)):
+        raise FileNotFoundError(f'load_tool: {path} is not a Python file of the repo')
+    spec = importlib.util.spec_from_file_location(osp.splitext(osp.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_config(path, base, body):

@@ -7,8 +7,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def test_there_are_configs_for_each_codebase():
@@ -18,8 +19,9 @@ def test_there_are_configs_for_each_codebase():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_config_builds_model(path):
-    import sar_mm  # noqa: F401
     from mmengine.registry import MODELS
+
+    import sar_mm  # noqa: F401
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'] == ['sar_mm']
     model_cfg = cfg.model.copy()

@@ -44,8 +44,7 @@ def test_codebase_modules_live_in_their_scope():
             assert row['module'].startswith('sar_mm.'), row
 
 
-@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'),
-                                           ('mmdet', 'PackDetInputs'),
+@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'), ('mmdet', 'PackDetInputs'),
                                            ('mmseg', 'PackSegInputs')])
 def test_sar_transform_in_each_codebase_pipeline(tmp_path, scope, packer):
     """A pipeline of each codebase builds sar_mm's LoadSARImage by plain name and runs it."""
@@ -79,6 +78,7 @@ def temporary_backbone():
     """A backbone registered the way sar_mm registers shared models (root MODELS), then removed."""
     import torch
     from mmengine.model import BaseModule
+
     from sar_mm.registry import MODELS
 
     class _ProbeBackbone(BaseModule):
@@ -110,23 +110,37 @@ def test_shared_backbone_builds_inside_mmdet_and_mmseg_models(temporary_backbone
     from mmdet.registry import MODELS as DET_MODELS
     from mmseg.registry import MODELS as SEG_MODELS
     with DefaultScope.overwrite_default_scope('mmdet'):
-        fcos = DET_MODELS.build(dict(
-            type='FCOS', backbone=dict(type='_ProbeBackbone'),
-            data_preprocessor=dict(type='DetDataPreprocessor', mean=[0.], std=[1.]),
-            neck=dict(type='FPN', in_channels=[8, 16, 32], out_channels=16, num_outs=3),
-            bbox_head=dict(type='FCOSHead', num_classes=1, in_channels=16, feat_channels=16,
-                           stacked_convs=1, strides=[8, 16, 32],
-                           norm_cfg=dict(type='GN', num_groups=4))))
+        fcos = DET_MODELS.build(
+            dict(
+                type='FCOS',
+                backbone=dict(type='_ProbeBackbone'),
+                data_preprocessor=dict(type='DetDataPreprocessor', mean=[0.], std=[1.]),
+                neck=dict(type='FPN', in_channels=[8, 16, 32], out_channels=16, num_outs=3),
+                bbox_head=dict(
+                    type='FCOSHead',
+                    num_classes=1,
+                    in_channels=16,
+                    feat_channels=16,
+                    stacked_convs=1,
+                    strides=[8, 16, 32],
+                    norm_cfg=dict(type='GN', num_groups=4))))
     assert isinstance(fcos.backbone, temporary_backbone)
     feats = fcos.extract_feat(torch.zeros(1, 1, 64, 64))
     assert [f.shape[-1] for f in feats] == [8, 4, 2]
     with DefaultScope.overwrite_default_scope('mmseg'):
-        seg = SEG_MODELS.build(dict(
-            type='EncoderDecoder', backbone=dict(type='_ProbeBackbone'),
-            data_preprocessor=dict(type='SegDataPreProcessor', mean=[0.], std=[1.],
-                                   size_divisor=32),
-            decode_head=dict(type='FCNHead', in_channels=32, in_index=2, channels=8,
-                             num_convs=1, num_classes=2)))
+        seg = SEG_MODELS.build(
+            dict(
+                type='EncoderDecoder',
+                backbone=dict(type='_ProbeBackbone'),
+                data_preprocessor=dict(
+                    type='SegDataPreProcessor', mean=[0.], std=[1.], size_divisor=32),
+                decode_head=dict(
+                    type='FCNHead',
+                    in_channels=32,
+                    in_index=2,
+                    channels=8,
+                    num_convs=1,
+                    num_classes=2)))
     assert isinstance(seg.backbone, temporary_backbone)
-    assert seg.encode_decode(torch.zeros(1, 1, 64, 64), [dict(img_shape=(64, 64))]).shape == (
-        1, 2, 64, 64)
+    assert seg.encode_decode(torch.zeros(1, 1, 64, 64),
+                             [dict(img_shape=(64, 64))]).shape == (1, 2, 64, 64)

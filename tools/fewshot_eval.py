@@ -32,62 +32,90 @@ import argparse
 import itertools
 import os
 import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.dist import get_dist_info, is_main_process  # noqa: E402
-from mmengine.logging import MMLogger, print_log  # noqa: E402
+from mmengine.dist import get_dist_info, is_main_process
+from mmengine.logging import MMLogger, print_log
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, finish_distributed, load_config,  # noqa: E402
-                           parse_runner_args, prepare_cpu_distributed)
-from sar_mm.evaluation.feature_probe import FEATURES  # noqa: E402
-from sar_mm.evaluation.fewshot_protocol import (FEATURE_MODES, MODES, FeatureBank,  # noqa
-                                                best_run, format_summary_row, make_run_config,
-                                                plot_confusion_matrix, prepare_protocol,
-                                                run_one, summarize, write_results)
+from sar_mm.engine import (add_runner_args, finish_distributed, load_config, parse_runner_args,
+                           prepare_cpu_distributed)
+from sar_mm.evaluation.feature_probe import FEATURES
+from sar_mm.evaluation.fewshot_protocol import (FEATURE_MODES, MODES, FeatureBank, best_run,
+                                                format_summary_row, make_run_config,
+                                                plot_confusion_matrix, prepare_protocol, run_one,
+                                                summarize, write_results)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Few-shot evaluation (SAR-JEPA protocol): fine-tune or linear-probe on N '
         'samples per class for several seeds, and tabulate the test accuracy')
-    parser.add_argument('config', help='classification config whose train dataset supports '
-                        'num_shots/seed (a sar_mm classification dataset)')
-    parser.add_argument('--shots', type=int, nargs='+', default=[10, 20, 40],
-                        help='samples per class of each setting (default: 10 20 40)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='seeds of the few-shot draws (and of training) (default: 0 1 2)')
-    parser.add_argument('--mode', nargs='+', choices=MODES, default=['finetune'],
-                        help='finetune: train the whole network; linear: L-BFGS logistic '
-                        'regression on frozen features (C cross-validated on the shots); knn: '
-                        'weighted cosine kNN on frozen features; linear-runner: SGD-trained '
-                        'head on the frozen backbone through the Runner; several may be given')
-    parser.add_argument('--feature', choices=FEATURES, default='auto',
-                        help='linear/knn features: gap (CNN, pooled last stage), concat_stages, '
-                        'cls_token, mean_patch, cls_mean_patch (ViT); auto: gap or mean_patch')
-    parser.add_argument('--num-blocks', type=int, default=1,
-                        help='last CNN stages / ViT blocks whose features are concatenated')
+    parser.add_argument(
+        'config',
+        help='classification config whose train dataset supports '
+        'num_shots/seed (a sar_mm classification dataset)')
+    parser.add_argument(
+        '--shots',
+        type=int,
+        nargs='+',
+        default=[10, 20, 40],
+        help='samples per class of each setting (default: 10 20 40)')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='seeds of the few-shot draws (and of training) (default: 0 1 2)')
+    parser.add_argument(
+        '--mode',
+        nargs='+',
+        choices=MODES,
+        default=['finetune'],
+        help='finetune: train the whole network; linear: L-BFGS logistic '
+        'regression on frozen features (C cross-validated on the shots); knn: '
+        'weighted cosine kNN on frozen features; linear-runner: SGD-trained '
+        'head on the frozen backbone through the Runner; several may be given')
+    parser.add_argument(
+        '--feature',
+        choices=FEATURES,
+        default='auto',
+        help='linear/knn features: gap (CNN, pooled last stage), concat_stages, '
+        'cls_token, mean_patch, cls_mean_patch (ViT); auto: gap or mean_patch')
+    parser.add_argument(
+        '--num-blocks',
+        type=int,
+        default=1,
+        help='last CNN stages / ViT blocks whose features are concatenated')
     parser.add_argument('--knn-k', type=int, default=20, help='kNN neighbours (default: 20)')
-    parser.add_argument('--knn-t', type=float, default=0.07,
-                        help='kNN vote temperature (default: 0.07)')
+    parser.add_argument(
+        '--knn-t', type=float, default=0.07, help='kNN vote temperature (default: 0.07)')
     parser.add_argument('--data-root', help='replace data_root of the datasets of the config')
-    parser.add_argument('--test-split', choices=('config', 'rest'), default='config',
-                        help="config: the config's test set (kept in sync with the draw when "
-                        "it is the held-out 'rest' of the training list); rest: always the "
-                        'samples of the training set not drawn')
-    parser.add_argument('--linear-lr', type=float,
-                        help='learning rate of the linear probe (default: 10x the config lr)')
-    parser.add_argument('--freeze', nargs='+',
-                        help='modules frozen in linear-runner mode (default: backbone, and neck if '
-                        'the model has one)')
-    parser.add_argument('--probe-norm', action='store_true',
-                        help="linear-runner mode: MAE's parameter-free BatchNorm on the frozen "
-                        'features before the head (ClsBatchNormNeck, after the model\'s own neck)')
-    parser.add_argument('--keep-checkpoints', action='store_true',
-                        help="save each run's last checkpoint in its work dir")
+    parser.add_argument(
+        '--test-split',
+        choices=('config', 'rest'),
+        default='config',
+        help="config: the config's test set (kept in sync with the draw when "
+        "it is the held-out 'rest' of the training list); rest: always the "
+        'samples of the training set not drawn')
+    parser.add_argument(
+        '--linear-lr',
+        type=float,
+        help='learning rate of the linear probe (default: 10x the config lr)')
+    parser.add_argument(
+        '--freeze',
+        nargs='+',
+        help='modules frozen in linear-runner mode (default: backbone, and neck if '
+        'the model has one)')
+    parser.add_argument(
+        '--probe-norm',
+        action='store_true',
+        help="linear-runner mode: MAE's parameter-free BatchNorm on the frozen "
+        'features before the head (ClsBatchNormNeck, after the model\'s own neck)')
+    parser.add_argument(
+        '--keep-checkpoints',
+        action='store_true',
+        help="save each run's last checkpoint in its work dir")
     args = parse_runner_args(add_runner_args(parser), argv)
     for name in ('shots', 'seeds'):
         values = getattr(args, name)
@@ -127,14 +155,18 @@ def main(argv=None):
 
     stamp = time.strftime('%Y%m%d_%H%M%S')
     os.makedirs(work_dir, exist_ok=True)
-    logger = MMLogger.get_instance(f'fewshot_eval_{stamp}', logger_name='fewshot_eval',
-                                   log_file=osp.join(work_dir, f'fewshot_eval_{stamp}.log'))
+    logger = MMLogger.get_instance(
+        f'fewshot_eval_{stamp}',
+        logger_name='fewshot_eval',
+        log_file=osp.join(work_dir, f'fewshot_eval_{stamp}.log'))
     runs = list(itertools.product(args.mode, args.shots, args.seeds))
     counts = info['counts']
-    print_log(f'Few-shot evaluation of {args.config}: {len(runs)} runs (modes {args.mode}, '
-              f'shots {args.shots}, seeds {args.seeds}); training set: {len(counts)} classes, '
-              f'{int(counts.min())}..{int(counts.max())} samples per class; test split: '
-              f'{args.test_split}', logger=logger)
+    print_log(
+        f'Few-shot evaluation of {args.config}: {len(runs)} runs (modes {args.mode}, '
+        f'shots {args.shots}, seeds {args.seeds}); training set: {len(counts)} classes, '
+        f'{int(counts.min())}..{int(counts.max())} samples per class; test split: '
+        f'{args.test_split}',
+        logger=logger)
     rows, bank = [], None
     for i, (mode, shots, seed) in enumerate(runs, start=1):
         name = f'{mode}_{shots}shot_seed{seed}'
@@ -142,46 +174,65 @@ def main(argv=None):
             start = time.time()
             if bank is None:
                 bank = FeatureBank(cfg, args.test_split, args.feature, args.num_blocks)
-                print_log(f'Features ({bank.feature}, {bank.train_feats.shape[1]} dims) of '
-                          f'{len(bank.train_labels)} training-set samples'
-                          + ('' if bank.test_is_rest else
-                             f' and {len(bank.test_labels)} test samples')
-                          + f' extracted once in {time.time() - start:.1f} s', logger=logger)
+                print_log(
+                    f'Features ({bank.feature}, {bank.train_feats.shape[1]} dims) of '
+                    f'{len(bank.train_labels)} training-set samples' +
+                    ('' if bank.test_is_rest else f' and {len(bank.test_labels)} test samples') +
+                    f' extracted once in {time.time() - start:.1f} s',
+                    logger=logger)
                 start = time.time()
             result = bank.evaluate(mode, shots, seed, k=args.knn_k, temperature=args.knn_t)
         else:
             run_cfg = make_run_config(
-                cfg, mode, shots, seed, osp.join(work_dir, name), test_split=args.test_split,
-                linear_lr=args.linear_lr, freeze=args.freeze,
+                cfg,
+                mode,
+                shots,
+                seed,
+                osp.join(work_dir, name),
+                test_split=args.test_split,
+                linear_lr=args.linear_lr,
+                freeze=args.freeze,
                 keep_checkpoints=args.keep_checkpoints,
                 experiment_name=f'fewshot_{config_name}_{name}',
-                num_classes=int((counts > 0).sum()), world_size=_world_size(args.launcher),
+                num_classes=int((counts > 0).sum()),
+                world_size=_world_size(args.launcher),
                 probe_norm=args.probe_norm and mode == 'linear-runner')
             start = time.time()
             result = run_one(run_cfg)
-        row = dict(mode=mode, shots=shots, seed=seed, top1=result['top1'],
-                   mean_per_class=result['mean_per_class'],
-                   num_test=int(result['confusion'].sum()), seconds=time.time() - start,
-                   work_dir=osp.join(work_dir, name), per_class=result['per_class'],
-                   confusion=result['confusion'])
+        row = dict(
+            mode=mode,
+            shots=shots,
+            seed=seed,
+            top1=result['top1'],
+            mean_per_class=result['mean_per_class'],
+            num_test=int(result['confusion'].sum()),
+            seconds=time.time() - start,
+            work_dir=osp.join(work_dir, name),
+            per_class=result['per_class'],
+            confusion=result['confusion'])
         rows.append(row)
-        print_log(f'[{i}/{len(runs)}] {mode} {shots}-shot seed {seed}: top-1 {row["top1"]:.2f} '
-                  f'%, mean per-class {row["mean_per_class"]:.2f} % on {row["num_test"]} test '
-                  f'samples ({row["seconds"]:.1f} s)', logger=logger)
+        print_log(
+            f'[{i}/{len(runs)}] {mode} {shots}-shot seed {seed}: top-1 {row["top1"]:.2f} '
+            f'%, mean per-class {row["mean_per_class"]:.2f} % on {row["num_test"]} test '
+            f'samples ({row["seconds"]:.1f} s)',
+            logger=logger)
 
     if is_main_process():
         best = best_run(rows)
         png = osp.join(work_dir, 'fewshot_confusion_best.png')
         plot_confusion_matrix(
-            best['confusion'], info['class_names'], png,
+            best['confusion'],
+            info['class_names'],
+            png,
             title=f"{config_name}\n{best['mode']}, {best['shots']} shots, seed {best['seed']}: "
             f"top-1 {best['top1']:.2f} %")
         paths = write_results(work_dir, rows, info['class_names'], args.config, best_png=png)
         table = '\n'.join(format_summary_row(row) for row in summarize(rows))
-        print_log('Few-shot results (top-1 | mean per-class accuracy, %, mean ± std over '
-                  f'seeds):\n| mode | shots | seeds | top-1 | mean per-class |\n{table}\n'
-                  f"Written: {paths['md']}, {paths['csv']}, {paths['runs_csv']}, {png}",
-                  logger=logger)
+        print_log(
+            'Few-shot results (top-1 | mean per-class accuracy, %, mean ± std over '
+            f'seeds):\n| mode | shots | seeds | top-1 | mean per-class |\n{table}\n'
+            f"Written: {paths['md']}, {paths['csv']}, {paths['runs_csv']}, {png}",
+            logger=logger)
     finish_distributed()
 
 

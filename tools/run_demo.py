@@ -39,13 +39,18 @@ FEWSHOT_SEEDS = (0, 1, 2)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='sar_mm end-to-end demo')
-    parser.add_argument('--data-root', default='data/synthetic_sar',
-                        help='where the synthetic data is (generated if missing)')
+    parser.add_argument(
+        '--data-root',
+        default='data/synthetic_sar',
+        help='where the synthetic data is (generated if missing)')
     parser.add_argument('--work-dir', default='work_dirs/demo', help='where results go')
     parser.add_argument('--preset', default='demo', help='synthetic data size: demo or tiny')
     parser.add_argument('--seed', type=int, default=0, help='seed of data and training')
-    parser.add_argument('--cfg-options', nargs='*', default=[],
-                        help='extra k=v options passed to every train/test run')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='*',
+        default=[],
+        help='extra k=v options passed to every train/test run')
     return parser.parse_args(argv)
 
 
@@ -73,33 +78,39 @@ def ensure_data(args):
         if info.get('preset') == args.preset and info.get('seed') == args.seed:
             print(f'[demo] reusing synthetic data in {args.data_root}')
             return
-    run([sys.executable, 'tools/misc/generate_synthetic_sar.py', '--out', args.data_root,
-         '--preset', args.preset, '--seed', str(args.seed)],
-        osp.join(args.work_dir, 'generate_data.log'))
+    run([
+        sys.executable, 'tools/misc/generate_synthetic_sar.py', '--out', args.data_root, '--preset',
+        args.preset, '--seed',
+        str(args.seed)
+    ], osp.join(args.work_dir, 'generate_data.log'))
 
 
 def fewshot_eval(name, config, args, options):
     """The 10-shot linear / kNN protocol over 3 seeds; ``{mode: (mean, std)}`` of top-1 (%)."""
     from sar_mm.evaluation.fewshot_protocol import read_results
     work_dir = osp.join(args.work_dir, name)
-    run([sys.executable, 'tools/fewshot_eval.py', config, '--mode', *FEWSHOT_MODES, '--shots',
-         '10', '--seeds', *map(str, FEWSHOT_SEEDS), '--test-split', 'rest', '--work-dir',
-         work_dir, '--cfg-options', f'randomness.seed={args.seed}'] + options +
-        list(args.cfg_options), osp.join(args.work_dir, f'{name}.log'))
-    return {row['mode']: (row['top1'], row['top1_std'])
-            for row in read_results(osp.join(work_dir, 'fewshot_results.csv'))}
+    run([
+        sys.executable, 'tools/fewshot_eval.py', config, '--mode', *FEWSHOT_MODES, '--shots', '10',
+        '--seeds', *map(str, FEWSHOT_SEEDS), '--test-split', 'rest', '--work-dir', work_dir,
+        '--cfg-options', f'randomness.seed={args.seed}'
+    ] + options + list(args.cfg_options), osp.join(args.work_dir, f'{name}.log'))
+    return {
+        row['mode']: (row['top1'], row['top1_std'])
+        for row in read_results(osp.join(work_dir, 'fewshot_results.csv'))
+    }
 
 
 def train_and_test(name, config, args, options):
     """Train, then test the last checkpoint (predictions dumped to ``<work_dir>/preds.pkl``)."""
     work_dir = osp.join(args.work_dir, name)
     opts = [f'randomness.seed={args.seed}'] + options + list(args.cfg_options)
-    run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options'] +
-        opts, osp.join(args.work_dir, f'{name}_train.log'))
+    run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options'] + opts,
+        osp.join(args.work_dir, f'{name}_train.log'))
     checkpoint = last_checkpoint(work_dir)
-    run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', work_dir, '--out',
-         osp.join(work_dir, 'preds.pkl'), '--cfg-options'] + opts,
-        osp.join(args.work_dir, f'{name}_test.log'))
+    run([
+        sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', work_dir, '--out',
+        osp.join(work_dir, 'preds.pkl'), '--cfg-options'
+    ] + opts, osp.join(args.work_dir, f'{name}_test.log'))
     with open(osp.join(work_dir, 'test_metrics.json')) as f:
         return checkpoint, json.load(f)
 
@@ -140,12 +151,21 @@ def write_figure(data_root, det_preds, path, num_scenes=3, score_thr=0.3):
         keep = inst['scores'] >= score_thr
         for boxes, colour in ((gt, 'lime'), (inst['bboxes'][keep], 'red')):
             for x0, y0, x1, y1 in [b.tolist() for b in boxes]:
-                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
-                                           edgecolor=colour, linewidth=1))
-        ax.set_title(f'{osp.basename(pred["img_path"])}: {int(keep.sum())} ships '
-                     f'(score>={score_thr})', fontsize=8)
-    fig.suptitle('sar_mm demo: synthetic SAR vehicle chips (top); FCOS ship detections, '
-                 'green = truth, red = predicted (bottom)', fontsize=10)
+                ax.add_patch(
+                    plt.Rectangle((x0, y0),
+                                  x1 - x0,
+                                  y1 - y0,
+                                  fill=False,
+                                  edgecolor=colour,
+                                  linewidth=1))
+        ax.set_title(
+            f'{osp.basename(pred["img_path"])}: {int(keep.sum())} ships '
+            f'(score>={score_thr})',
+            fontsize=8)
+    fig.suptitle(
+        'sar_mm demo: synthetic SAR vehicle chips (top); FCOS ship detections, '
+        'green = truth, red = predicted (bottom)',
+        fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -160,17 +180,25 @@ def main(argv=None):
     ensure_data(args)
     root = args.data_root
     unlabeled = [f'train_dataloader.dataset.data_root={root}/unlabeled/']
-    vehicles = [f'{d}.dataset.data_root={root}/vehicles/'
-                for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-    ships = [f'{d}.dataset.data_root={root}/ships/'
-             for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-    ships += [f'{e}.ann_file={root}/ships/annotations/val.json'
-              for e in ('val_evaluator', 'test_evaluator')]
+    vehicles = [
+        f'{d}.dataset.data_root={root}/vehicles/'
+        for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    ships = [
+        f'{d}.dataset.data_root={root}/ships/'
+        for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    ships += [
+        f'{e}.ann_file={root}/ships/annotations/val.json'
+        for e in ('val_evaluator', 'test_evaluator')
+    ]
 
     stage_dir = osp.join(args.work_dir, '1_pretrain_sar_jepa')
-    run([sys.executable, 'tools/train.py', CONFIGS['pretrain'], '--work-dir', stage_dir,
-         '--cfg-options', f'randomness.seed={args.seed}'] + unlabeled + list(args.cfg_options),
-        osp.join(args.work_dir, '1_pretrain_sar_jepa_train.log'))
+    run([
+        sys.executable, 'tools/train.py', CONFIGS['pretrain'], '--work-dir', stage_dir,
+        '--cfg-options', f'randomness.seed={args.seed}'
+    ] + unlabeled + list(args.cfg_options), osp.join(args.work_dir,
+                                                     '1_pretrain_sar_jepa_train.log'))
     backbone = last_checkpoint(stage_dir)
     init = [f'model.backbone.init_cfg.checkpoint={backbone}']
 
@@ -180,23 +208,38 @@ def main(argv=None):
     pretrained = fewshot_eval('2b_fewshot_sar_jepa_init', CONFIGS['fewshot_pretrained'], args,
                               vehicles + init)
     results['fewshot'] = {
-        mode: dict(random_init=dict(zip(('mean', 'std'), scratch[mode])),
-                   sar_jepa=dict(zip(('mean', 'std'), pretrained[mode])),
-                   **gain_over(*pretrained[mode], *scratch[mode]))
-        for mode in FEWSHOT_MODES}
+        mode:
+        dict(
+            random_init=dict(zip(('mean', 'std'), scratch[mode])),
+            sar_jepa=dict(zip(('mean', 'std'), pretrained[mode])),
+            **gain_over(*pretrained[mode], *scratch[mode]))
+        for mode in FEWSHOT_MODES
+    }
     _, results['fcos_pretrained'] = train_and_test('3_fcos_sar_jepa_init',
-                                                   CONFIGS['fcos_pretrained'], args,
-                                                   ships + init)
+                                                   CONFIGS['fcos_pretrained'], args, ships + init)
+    if 'coco/bbox_mAP' not in results['fcos_pretrained']:
+        raise SystemExit('[demo] the FCOS test gave no COCO metric (test_metrics.json of '
+                         f'{osp.join(args.work_dir, "3_fcos_sar_jepa_init")} is '
+                         f'{results["fcos_pretrained"]}): no detection passed the score '
+                         'threshold, which happens when the detector trained for too few '
+                         'epochs (see train_cfg.max_epochs in --cfg-options)')
     figure = osp.join(args.work_dir, 'demo_results.png')
     write_figure(root, osp.join(args.work_dir, '3_fcos_sar_jepa_init', 'preds.pkl'), figure)
     minutes = (time.time() - start) / 60
-    summary = dict(seed=args.seed, preset=args.preset, minutes=round(minutes, 2),
-                   pretrained_backbone=backbone, metrics=results)
+    summary = dict(
+        seed=args.seed,
+        preset=args.preset,
+        minutes=round(minutes, 2),
+        pretrained_backbone=backbone,
+        metrics=results)
     lines = [
-        '# sar_mm demo results', '',
+        '# sar_mm demo results',
+        '',
         f'Synthetic SAR data in `{args.data_root}` (preset {args.preset}, seed {args.seed}); '
-        f'{minutes:.1f} min on this machine.', '',
-        '| stage | config | metric | value |', '| --- | --- | --- | --- |',
+        f'{minutes:.1f} min on this machine.',
+        '',
+        '| stage | config | metric | value |',
+        '| --- | --- | --- | --- |',
         f'| 1. SAR-JEPA pretraining | `{CONFIGS["pretrain"]}` | checkpoint | `{backbone}` |',
     ] + [
         f'| 2{"ab"[i]}. 10-shot recognition, {mode} probe, random init → SAR-JEPA init '
@@ -210,7 +253,8 @@ def main(argv=None):
         f'| 3. FCOS ship detection, SAR-JEPA init | `{CONFIGS["fcos_pretrained"]}` | '
         f'COCO bbox mAP / mAP50 | {results["fcos_pretrained"]["coco/bbox_mAP"]:.3f} / '
         f'{results["fcos_pretrained"]["coco/bbox_mAP_50"]:.3f} |',
-        '', f'Picture: `{figure}`',
+        '',
+        f'Picture: `{figure}`',
     ]
     with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')

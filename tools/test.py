@@ -11,16 +11,13 @@ dB with a percentile stretch, into ``DIR/<image name>.png``.
 import argparse
 import json
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.dist import is_main_process
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, build_runner, finish_distributed,  # noqa: E402
-                           load_config, parse_runner_args)
-from sar_mm.engine.hooks import enable_show_dir  # noqa: E402
+from sar_mm.engine import (add_runner_args, build_runner, finish_distributed, load_config,
+                           parse_runner_args)
+from sar_mm.engine.hooks import enable_show_dir
 
 
 def parse_args(argv=None):
@@ -28,10 +25,15 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file (.pkl)')
-    parser.add_argument('--show-dir', help='draw ground truth and predictions on the SAR images '
-                        'and save them here as PNG (mmdet and mmseg configs)')
-    parser.add_argument('--show-score-thr', type=float, default=0.3,
-                        help='detections scoring below this are not drawn (default 0.3)')
+    parser.add_argument(
+        '--show-dir',
+        help='draw ground truth and predictions on the SAR images '
+        'and save them here as PNG (mmdet and mmseg configs)')
+    parser.add_argument(
+        '--show-score-thr',
+        type=float,
+        default=0.3,
+        help='detections scoring below this are not drawn (default 0.3)')
     args = parse_runner_args(add_runner_args(parser), argv)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out must be a .pkl/.pickle file, got {args.out}')
@@ -48,8 +50,9 @@ def main(argv=None):
     if args.out is not None:
         dump = dict(type='DumpResults', out_file_path=args.out)
         evaluator = cfg.test_evaluator
-        cfg.test_evaluator = (list(evaluator) if isinstance(evaluator, (list, tuple)) else
-                              [evaluator]) + [dump]
+        cfg.test_evaluator = (list(evaluator) if isinstance(evaluator,
+                                                            (list,
+                                                             tuple)) else [evaluator]) + [dump]
     if args.show_dir is not None:
         enable_show_dir(cfg, args.show_dir, args.show_score_thr)
     runner = build_runner(cfg)

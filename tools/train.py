@@ -6,30 +6,32 @@
 The config's ``default_scope`` (mmpretrain / mmdet / mmseg) decides which codebase builds it.
 """
 import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, build_runner, enable_amp,  # noqa: E402
-                           enable_auto_scale_lr, finish_distributed, load_config,
-                           parse_runner_args, set_resume)
+from sar_mm.engine import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
+                           finish_distributed, load_config, parse_runner_args, set_resume)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a sar_mm / OpenMMLab model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from this checkpoint, or without a value from the latest checkpoint in '
         'the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (fp16 AMP on GPU, bf16 autocast on CPU)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by the total batch size (auto_scale_lr in config)')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision (fp16 AMP on GPU, bf16 autocast on CPU)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the total batch size (auto_scale_lr in config)')
+    parser.add_argument(
+        '--no-validate', action='store_true', help='do not evaluate checkpoints during training')
     return parse_runner_args(add_runner_args(parser), argv)
 
 

@@ -6,7 +6,10 @@
 # divided by 4) and fails listing the keys if the checkpoint is not a ResNet-18.
 # Point `checkpoint` at yours: --cfg-options model.backbone.init_cfg.checkpoint=...
 _base_ = ['./deeplabv3_r18-d8-4ch_4xb2-20k_spacenet6-sar-512x512.py']
-model = dict(backbone=dict(
-    type='ResNet',
-    init_cfg=dict(type='Pretrained', prefix='backbone.',
-                  checkpoint='work_dirs/simclr_resnet18-1ch_1xb32-8e_synthetic-sar/epoch_8.pth')))
+model = dict(
+    backbone=dict(
+        type='ResNet',
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/simclr_resnet18-1ch_1xb32-8e_synthetic-sar/epoch_8.pth')))

@@ -31,8 +31,13 @@ model = dict(
     feature_variance='batch',
     # SAR-HUB's U-Net is base_channels=64, max_channels=1024, logvar_channels=512; a narrow
     # one suffices for 64-px chips on a CPU.
-    sigma_net=dict(type='SigmaUNet', in_channels=1, base_channels=16, max_channels=128,
-                   logvar_channels=64, normalize_logvar=True),
+    sigma_net=dict(
+        type='SigmaUNet',
+        in_channels=1,
+        base_channels=16,
+        max_channels=128,
+        logvar_channels=64,
+        normalize_logvar=True),
 )
 
 # every chip, not the few-shot subset: the explainer is fitted to the data it explains
@@ -41,20 +46,27 @@ test_pipeline = [
     dict(type='LoadSARImage', to='db'),
     # target/shadow regions by the MSTAR heuristic (threshold, counting filter, largest contour)
     dict(type='SARTargetShadowRegions', source='mstar'),
-    dict(type='PackInputs',
-         meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'kp_region')),
+    dict(
+        type='PackInputs',
+        meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'kp_region')),
 ]
-val_dataloader = dict(dataset=dict(num_shots=None, fewshot_split='train',
-                                   pipeline=test_pipeline))
+val_dataloader = dict(dataset=dict(num_shots=None, fewshot_split='train', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [dict(type='SARKnowledgePointMetric', thresholds=(0.25, 0.3, 0.4, 0.5))]
 test_evaluator = val_evaluator
 
 max_epochs = 20
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05, eps=1e-8))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
-                        end=max_epochs, convert_to_iter_based=True)]
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05, eps=1e-8))
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
+]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict()
 test_cfg = dict()

@@ -5,6 +5,8 @@
 # reported as unexpected and skipped. No prefix: the file is a bare ResNet state dict (an
 # mmpretrain ImageNet checkpoint needs prefix='backbone.').
 _base_ = ['./fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd.py']
-model = dict(backbone=dict(
-    frozen_stages=1, norm_eval=True,
-    init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')))
+model = dict(
+    backbone=dict(
+        frozen_stages=1,
+        norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')))

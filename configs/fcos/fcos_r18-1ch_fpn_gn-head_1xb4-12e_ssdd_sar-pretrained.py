@@ -5,7 +5,11 @@
 # unexpected keys. As in mmdet's fine-tuning, stage 1 is frozen and BatchNorm statistics kept.
 # Point `checkpoint` at yours: --cfg-options model.backbone.init_cfg.checkpoint=...
 _base_ = ['./fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd.py']
-model = dict(backbone=dict(
-    frozen_stages=1, norm_eval=True,
-    init_cfg=dict(type='Pretrained', prefix='backbone.',
-                  checkpoint='work_dirs/simclr_resnet18-1ch_1xb32-8e_synthetic-sar/epoch_8.pth')))
+model = dict(
+    backbone=dict(
+        frozen_stages=1,
+        norm_eval=True,
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/simclr_resnet18-1ch_1xb32-8e_synthetic-sar/epoch_8.pth')))

@@ -10,12 +10,22 @@ _base_ = [
 crop_size = (512, 512)
 model = dict(
     backbone=dict(
-        _base_.vit_tiny_p8_1ch, _delete_=True, img_size=512, out_type='featmap',
-        init_cfg=dict(type='Pretrained', prefix='backbone.',
-                      checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px/'
-                      'epoch_20.pth')),
-    neck=dict(_delete_=True, type='SimpleFeaturePyramid', in_channels=192, out_channels=256,
-              scale_factors=(1.0, 0.5, 0.25), num_outs=5))
+        _base_.vit_tiny_p8_1ch,
+        _delete_=True,
+        img_size=512,
+        out_type='featmap',
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px/'
+            'epoch_20.pth')),
+    neck=dict(
+        _delete_=True,
+        type='SimpleFeaturePyramid',
+        in_channels=192,
+        out_channels=256,
+        scale_factors=(1.0, 0.5, 0.25),
+        num_outs=5))
 train_pipeline = [
     dict(type='LoadSARImage', file_kind='amplitude', to='amplitude', bands=[0]),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -25,6 +35,8 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # AdamW for the ViT, as ViTDet
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
-                     clip_grad=dict(max_norm=35, norm_type=2))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
+    clip_grad=dict(max_norm=35, norm_type=2))

@@ -15,11 +15,17 @@ model = dict(
         img_size=256,
         out_type='featmap',
         init_cfg=dict(
-            type='Pretrained', prefix='backbone.',
+            type='Pretrained',
+            prefix='backbone.',
             checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px/'
             'epoch_20.pth')),
-    neck=dict(_delete_=True, type='SimpleFeaturePyramid', in_channels=192, out_channels=128,
-              scale_factors=(1.0, 0.5, 0.25), num_outs=5),
+    neck=dict(
+        _delete_=True,
+        type='SimpleFeaturePyramid',
+        in_channels=192,
+        out_channels=128,
+        scale_factors=(1.0, 0.5, 0.25),
+        num_outs=5),
     bbox_head=dict(in_channels=128))
 
 # The same input domain and normalisation as the SAR-JEPA pretraining: amplitude, not dB.
@@ -35,13 +41,16 @@ test_pipeline = [
     dict(type='LoadSARImage', to='amplitude'),
     dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # AdamW for the ViT, as ViTDet
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
-                     clip_grad=dict(max_norm=35, norm_type=2))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
+    clip_grad=dict(max_norm=35, norm_type=2))

@@ -10,8 +10,12 @@ _base_ = [
 model = dict(
     type='ImageClassifier',
     backbone=dict(_base_.vit_tiny_p8_1ch, out_type='cls_token'),
-    head=dict(type='LinearClsHead', num_classes=5, in_channels=192,
-              loss=dict(type='CrossEntropyLoss', loss_weight=1.0), topk=(1, )),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=5,
+        in_channels=192,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, )),
 )
 # The SAR-JEPA input domain: amplitude normalised by the pretraining chips' statistics
 # (mean 0.16, std 0.17), times the 16-bit storage gain of these chips (2000).
@@ -28,10 +32,19 @@ test_dataloader = val_dataloader
 
 max_epochs = 30
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
-                     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
-                        end=max_epochs, convert_to_iter_based=True)]
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
+]
 default_hooks = dict(checkpoint=dict(interval=10, save_best='auto'))
 auto_scale_lr = dict(base_batch_size=16)

@@ -2,6 +2,9 @@
 # on OpenSARUrban (configs/sar_hub/resnet18-1ch_1xb128-onecycle-300e_opensarurban.py); its scene
 # classification head is not loaded.
 _base_ = ['./resnet18-1ch_1xb32-100e_mstar-soc10.py']
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', prefix='backbone.',
-    checkpoint='work_dirs/resnet18-1ch_1xb128-onecycle-300e_opensarurban/epoch_300.pth')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/resnet18-1ch_1xb128-onecycle-300e_opensarurban/epoch_300.pth')))

@@ -4,6 +4,10 @@
 # is not part of a SAR-JEPA encoder: missing='warn' keeps it as initialised and lists it in the
 # log.
 _base_ = ['./vit-tiny-p8-1ch_1xb32-100e_mstar-soc10.py']
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', prefix='backbone.', missing='warn',
-    checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb64-200e_sar-chips-128px/epoch_200.pth')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            missing='warn',
+            checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb64-200e_sar-chips-128px/epoch_200.pth')))

@@ -4,7 +4,6 @@
 # channels while normalising it, so the data pipeline stays the 1-channel one of the dataset.
 _base_ = ['./resnet50-1ch_1xb128-onecycle-300e_opensarurban.py']
 model = dict(
-    backbone=dict(_delete_=True, type='MobileNetV3', arch='large'),
-    head=dict(in_channels=960))
-data_preprocessor = dict(mean=_base_.data_preprocessor.mean * 3,
-                         std=_base_.data_preprocessor.std * 3)
+    backbone=dict(_delete_=True, type='MobileNetV3', arch='large'), head=dict(in_channels=960))
+data_preprocessor = dict(
+    mean=_base_.data_preprocessor.mean * 3, std=_base_.data_preprocessor.std * 3)

@@ -5,7 +5,13 @@
 _base_ = ['./mobilenet-v3-large_1xb128-onecycle-300e_opensarurban.py']
 model = dict(
     backbone=dict(arch='small'),
-    head=dict(_delete_=True, type='StackedLinearClsHead',
-              num_classes=_base_.model.head.num_classes, in_channels=576,
-              mid_channels=[1024], dropout_rate=0.2, act_cfg=dict(type='HSwish'),
-              loss=_base_.model.head.loss, topk=_base_.model.head.get('topk', (1, ))))
+    head=dict(
+        _delete_=True,
+        type='StackedLinearClsHead',
+        num_classes=_base_.model.head.num_classes,
+        in_channels=576,
+        mid_channels=[1024],
+        dropout_rate=0.2,
+        act_cfg=dict(type='HSwish'),
+        loss=_base_.model.head.loss,
+        topk=_base_.model.head.get('topk', (1, ))))

@@ -13,6 +13,5 @@ model = dict(
         num_classes=_base_.num_classes,
         in_channels=2048,
         thr=0.5,
-        loss=dict(type='MiniBatchClassBalancedLoss', use_sigmoid=True, beta=0.995,
-                  gamma=2.0)))
+        loss=dict(type='MiniBatchClassBalancedLoss', use_sigmoid=True, beta=0.995, gamma=2.0)))
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='auto'))

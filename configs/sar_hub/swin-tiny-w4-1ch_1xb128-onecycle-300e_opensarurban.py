@@ -3,8 +3,14 @@
 # depth 0.1, and a ten times lower peak lr (2.5e-5) in the one-cycle schedule.
 _base_ = ['./resnet50-1ch_1xb128-onecycle-300e_opensarurban.py']
 model = dict(
-    backbone=dict(_delete_=True, type='SwinTransformer', arch='tiny', img_size=128,
-                  in_channels=1, window_size=4, drop_path_rate=0.1),
+    backbone=dict(
+        _delete_=True,
+        type='SwinTransformer',
+        arch='tiny',
+        img_size=128,
+        in_channels=1,
+        window_size=4,
+        drop_path_rate=0.1),
     head=dict(in_channels=768))
 optim_wrapper = dict(optimizer=dict(lr=2.5e-5))
 param_scheduler = [dict(_base_.param_scheduler[0], eta_max=2.5e-5)]

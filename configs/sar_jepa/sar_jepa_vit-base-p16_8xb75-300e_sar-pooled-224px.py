@@ -30,8 +30,12 @@ train_pipeline = [
     dict(type='LoadSARImage', to='amplitude', bands=[0]),
     # bilinear, not the reference's bicubic: bicubic overshoots below 0 next to bright
     # scatterers, and the targets need non-negative amplitudes
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.0),
-         interpolation='bilinear', backend='cv2'),
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        crop_ratio_range=(0.2, 1.0),
+        interpolation='bilinear',
+        backend='cv2'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     # in place of the reference's ColorJitter(contrast=0.5): extra speckle and a calibration
     # gain of up to +-3 dB (the gradient-by-ratio target is invariant to the gain)
@@ -66,14 +70,26 @@ auto_scale_lr = dict(base_batch_size=256, enable=True)
 max_epochs = 300
 warmup_epochs = 20
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 val_cfg = None
 test_cfg = None
 # checkpoints every 10 epochs (the reference: every 50), the last 3 kept for resuming
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
-                     logger=dict(type='LoggerHook', interval=50))
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    logger=dict(type='LoggerHook', interval=50))

@@ -31,8 +31,12 @@ data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0.16], std=[0.17]
 train_pipeline = [
     dict(type='LoadSARImage', to='amplitude'),
     # bilinear: no negative overshoot next to bright scatterers (bicubic has some)
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.2, 1.0),
-         interpolation='bilinear', backend='cv2'),
+    dict(
+        type='RandomResizedCrop',
+        scale=64,
+        crop_ratio_range=(0.2, 1.0),
+        interpolation='bilinear',
+        backend='cv2'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomSpeckle', looks_range=(2., 8.), domain='amplitude', prob=0.5),
     dict(type='RandomCalibrationGain', gain_db_range=(-3., 3.), domain='amplitude', prob=0.5),
@@ -59,10 +63,21 @@ auto_scale_lr = dict(base_batch_size=32)
 max_epochs = 20
 warmup_epochs = 2
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 val_cfg = None

@@ -15,30 +15,43 @@ _base_ = ['./sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px.py']
 model = dict(backbone=dict(img_size=128), num_windows=4, window_size=8)
 
 data_root = 'data/mstar_soc10/'
-data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0.112], std=[0.075],
-                         to_rgb=False)
+data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0.112], std=[0.075], to_rgb=False)
 train_pipeline = [
     dict(type='LoadSARImage', to='amplitude', bands=[0]),
     dict(type='CenterCrop', crop_size=128),
-    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.3, 1.0),
-         interpolation='bilinear', backend='cv2'),
+    dict(
+        type='RandomResizedCrop',
+        scale=128,
+        crop_ratio_range=(0.3, 1.0),
+        interpolation='bilinear',
+        backend='cv2'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomSpeckle', looks_range=(2., 8.), domain='amplitude', prob=0.5),
     dict(type='DRAAToneMapping', brightness_range=(3.5, 4.5)),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=64,
-    dataset=dict(data_root=data_root, roots=['train'], pipeline=train_pipeline))
+    batch_size=64, dataset=dict(data_root=data_root, roots=['train'], pipeline=train_pipeline))
 auto_scale_lr = dict(base_batch_size=64)
 
 max_epochs = 200
 warmup_epochs = 10
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=2))

@@ -28,22 +28,33 @@ model = dict(
     head=dict(temperature=0.2))
 
 # the base's views at 64 px: a crop of 35-100 % of the 128-px centre, resized to 64 px
-view_pipeline = [_base_.view_pipeline[0],
-                 dict(_base_.view_pipeline[1], scale=img_size, crop_ratio_range=(0.35, 1.0))
-                 ] + _base_.view_pipeline[2:]
+view_pipeline = [
+    _base_.view_pipeline[0],
+    dict(_base_.view_pipeline[1], scale=img_size, crop_ratio_range=(0.35, 1.0))
+] + _base_.view_pipeline[2:]
 train_pipeline = _base_.train_pipeline[:2] + [
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline])] + _base_.train_pipeline[3:]
-train_dataloader = dict(batch_size=128, num_workers=2,
-                        dataset=dict(pipeline=train_pipeline))
+    dict(type='MultiView', num_views=2, transforms=[view_pipeline])
+] + _base_.train_pipeline[3:]
+train_dataloader = dict(batch_size=128, num_workers=2, dataset=dict(pipeline=train_pipeline))
 
 max_epochs = 35
 warmup_epochs = 2
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2),
-                     logger=dict(interval=5))
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2), logger=dict(interval=5))

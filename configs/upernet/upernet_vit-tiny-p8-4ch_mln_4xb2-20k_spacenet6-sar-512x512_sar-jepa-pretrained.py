@@ -7,6 +7,9 @@
 # patch projection adapts to the new input domain during fine-tuning.
 # Point `checkpoint` at yours: --cfg-options model.backbone.init_cfg.checkpoint=...
 _base_ = ['./upernet_vit-tiny-p8-4ch_mln_4xb2-20k_spacenet6-sar-512x512.py']
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', prefix='backbone.',
-    checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px/epoch_20.pth')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px/epoch_20.pth')))

@@ -164,7 +164,7 @@ class TokenGridReshape:
         if self.grid is not None and self.grid[0] * self.grid[1] == length:
             h, w = self.grid
         else:
-            h = w = int(round(length ** 0.5))
+            h = w = int(round(length**0.5))
             if h * w != length:
                 raise ValueError(
                     f'{length} patch tokens (after dropping {self.num_extra_tokens} extra) do not '
@@ -231,8 +231,13 @@ def prepare_cam_input(model, pipeline, loader, image):
     return inputs, np.repeat(grey[:, :, None], 3, axis=2)
 
 
-def compute_cams(model, inputs, categories, method='GradCAM', target_layers=None,
-                 eigen_smooth=False, aug_smooth=False):
+def compute_cams(model,
+                 inputs,
+                 categories,
+                 method='GradCAM',
+                 target_layers=None,
+                 eigen_smooth=False,
+                 aug_smooth=False):
     """CAMs of one input for several target classes with a ``pytorch_grad_cam`` method.
 
     Args:
@@ -279,18 +284,27 @@ def compute_cams(model, inputs, categories, method='GradCAM', target_layers=None
                 targets = [ClassifierOutputTarget(int(c)) for c in categories]
             else:  # the maps do not depend on a target: one map
                 batch, targets = inputs, None
-            cams = cam(batch, targets=targets, eigen_smooth=eigen_smooth,
-                       aug_smooth=aug_smooth)  # (K, H, W)
-        flat = [name for (name, _), act in zip(layers, cam.activations_and_grads.activations)
-                if act.ndim == 4 and act.shape[-2] * act.shape[-1] == 1]
+            cams = cam(
+                batch, targets=targets, eigen_smooth=eigen_smooth,
+                aug_smooth=aug_smooth)  # (K, H, W)
+        flat = [
+            name for (name, _), act in zip(layers, cam.activations_and_grads.activations)
+            if act.ndim == 4 and act.shape[-2] * act.shape[-1] == 1
+        ]
         if flat:
-            print_log(f'CAM target layer {", ".join(flat)} gives a 1x1 map for a '
-                      f'{inputs.shape[-2]}x{inputs.shape[-1]} input, so its CAM is blank; '
-                      'choose an earlier layer (e.g. backbone.layer3) or larger images',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'CAM target layer {", ".join(flat)} gives a 1x1 map for a '
+                f'{inputs.shape[-2]}x{inputs.shape[-1]} input, so its CAM is blank; '
+                'choose an earlier layer (e.g. backbone.layer3) or larger images',
+                logger='current',
+                level=logging.WARNING)
     finally:
         cam.activations_and_grads.release()
         if reshape is not None:
             reshape.release()
-    return dict(cams=np.asarray(cams, dtype=np.float32), categories=[int(c) for c in categories],
-                probs=probs, layers=[n for n, _ in layers], method=method)
+    return dict(
+        cams=np.asarray(cams, dtype=np.float32),
+        categories=[int(c) for c in categories],
+        probs=probs,
+        layers=[n for n, _ in layers],
+        method=method)

@@ -43,8 +43,13 @@ class SARDetInferencer(SARWeightsMixin, DetInferencer):
     def __init__(self, model, weights=None, device=None, palette='none', show_progress=True):
         self._weights_source = weights
         self.loader = None
-        super().__init__(model=model, weights=weights, device=device, scope='mmdet',
-                         palette=palette, show_progress=show_progress)
+        super().__init__(
+            model=model,
+            weights=weights,
+            device=device,
+            scope='mmdet',
+            palette=palette,
+            show_progress=show_progress)
 
     def _load_weights_to_model(self, model, checkpoint, cfg):
         from mmdet.registry import DATASETS
@@ -62,15 +67,23 @@ class SARDetInferencer(SARWeightsMixin, DetInferencer):
         last = steps[-1]
         if isinstance(last, dict) and 'meta_keys' in last:  # no image ids at inference
             last['meta_keys'] = tuple(k for k in last['meta_keys'] if k != 'img_id')
-        self.loader, steps = split_loading_step(steps, getattr(cfg, 'filename', None) or
-                                                'the config')
+        self.loader, steps = split_loading_step(steps,
+                                                getattr(cfg, 'filename', None) or 'the config')
         return Compose(steps)
 
     def _inputs_to_list(self, inputs):
         return expand_inputs(inputs)
 
-    def visualize(self, inputs, preds, return_vis=False, show=False, wait_time=0,
-                  draw_pred=True, pred_score_thr=0.3, no_save_vis=False, img_out_dir='',
+    def visualize(self,
+                  inputs,
+                  preds,
+                  return_vis=False,
+                  show=False,
+                  wait_time=0,
+                  draw_pred=True,
+                  pred_score_thr=0.3,
+                  no_save_vis=False,
+                  img_out_dir='',
                   **kwargs):
         if no_save_vis:
             img_out_dir = ''
@@ -85,8 +98,14 @@ class SARDetInferencer(SARWeightsMixin, DetInferencer):
             image = display_image(single_input, self.loader)
             out_file = osp.join(img_out_dir, name) if img_out_dir != '' else None
             self.visualizer.add_datasample(
-                osp.splitext(name)[0], image, pred, show=show, wait_time=wait_time,
-                draw_gt=False, draw_pred=draw_pred, pred_score_thr=pred_score_thr,
+                osp.splitext(name)[0],
+                image,
+                pred,
+                show=show,
+                wait_time=wait_time,
+                draw_gt=False,
+                draw_pred=draw_pred,
+                pred_score_thr=pred_score_thr,
                 out_file=out_file)
             pictures.append(self.visualizer.get_image())
             self.num_visualized_imgs += 1

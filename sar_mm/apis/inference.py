@@ -68,15 +68,20 @@ def init_sar_classifier(config, checkpoint=None, device='cpu', cfg_options=None)
     if checkpoint is not None:
         meta = dataset_meta_of(load_inference_weights(model, checkpoint))
     else:
-        print_log(f'{source}: no checkpoint given; predicting with the initial weights',
-                  logger='current', level=30)
+        print_log(
+            f'{source}: no checkpoint given; predicting with the initial weights',
+            logger='current',
+            level=30)
     classes = meta.get('classes') or (model._dataset_meta or {}).get('classes') or \
         _config_classes(cfg)
     num_classes = _num_classes(model)
     if classes is None and num_classes is not None:
         classes = [f'class_{i}' for i in range(num_classes)]
-        print_log(f'{checkpoint or source}: no class names in the checkpoint or the config; '
-                  f'using {classes[0]}...{classes[-1]}', logger='current', level=30)
+        print_log(
+            f'{checkpoint or source}: no class names in the checkpoint or the config; '
+            f'using {classes[0]}...{classes[-1]}',
+            logger='current',
+            level=30)
     if classes is not None and num_classes is not None and len(classes) != num_classes:
         raise ValueError(f'{checkpoint or source}: {len(classes)} class names {list(classes)} '
                          f'for a head with {num_classes} classes')
@@ -122,12 +127,12 @@ class SARImageClassificationInferencer(ImageClassificationInferencer):
 
     def __init__(self, model, pretrained=None, device=None, classes=None, cfg_options=None):
         if not isinstance(model, BaseModel):
-            model = init_sar_classifier(model, pretrained, device=device or 'cpu',
-                                        cfg_options=cfg_options)
+            model = init_sar_classifier(
+                model, pretrained, device=device or 'cpu', cfg_options=cfg_options)
         elif pretrained:
-            model._dataset_meta = dict(getattr(model, '_dataset_meta', None) or {},
-                                       **dataset_meta_of(load_inference_weights(model,
-                                                                                pretrained)))
+            model._dataset_meta = dict(
+                getattr(model, '_dataset_meta', None) or {},
+                **dataset_meta_of(load_inference_weights(model, pretrained)))
         self.loader = None
         super().__init__(model, pretrained=False, device=device, classes=classes)
         if self.classes is None and _num_classes(self.model) is not None:
@@ -144,13 +149,21 @@ class SARImageClassificationInferencer(ImageClassificationInferencer):
         return expand_inputs(inputs)
 
     def preprocess(self, inputs, batch_size=1):
+
         def run(item):
             return self.pipeline(copy.copy(item) if isinstance(item, dict) else item)
 
         yield from map(default_collate, self._get_chunk_data(map(run, inputs), batch_size))
 
-    def visualize(self, ori_inputs, preds, show=False, wait_time=0, resize=None,
-                  rescale_factor=None, draw_score=True, show_dir=None):
+    def visualize(self,
+                  ori_inputs,
+                  preds,
+                  show=False,
+                  wait_time=0,
+                  resize=None,
+                  rescale_factor=None,
+                  draw_score=True,
+                  show_dir=None):
         if not show and show_dir is None:
             return None
         if self.visualizer is None:
@@ -167,10 +180,18 @@ class SARImageClassificationInferencer(ImageClassificationInferencer):
             if show_dir is not None:
                 out_file = osp.join(show_dir, name)
             self.visualizer.visualize_cls(
-                image, data_sample, classes=self.classes, resize=size,
-                rescale_factor=rescale_factor, draw_gt=False, draw_pred=True,
-                draw_score=draw_score, show=show, wait_time=wait_time,
-                name=osp.splitext(name)[0], out_file=out_file)
+                image,
+                data_sample,
+                classes=self.classes,
+                resize=size,
+                rescale_factor=rescale_factor,
+                draw_gt=False,
+                draw_pred=True,
+                draw_score=draw_score,
+                show=show,
+                wait_time=wait_time,
+                name=osp.splitext(name)[0],
+                out_file=out_file)
             pictures.append(self.visualizer.get_image())
         if show:
             self.visualizer.close()
@@ -187,9 +208,13 @@ class SARImageClassificationInferencer(ImageClassificationInferencer):
             if data_sample.get('img_path') is not None:
                 result['img_path'] = data_sample.img_path
             result.update(
-                pred_label=label, pred_class=str(self.classes[label]),
+                pred_label=label,
+                pred_class=str(self.classes[label]),
                 pred_score=float(scores[label]),
-                pred_scores={str(c): float(s) for c, s in zip(self.classes, scores.tolist())})
+                pred_scores={
+                    str(c): float(s)
+                    for c, s in zip(self.classes, scores.tolist())
+                })
             if topk:
                 best = torch.argsort(scores, descending=True)[:int(topk)].tolist()
                 result['topk'] = [[str(self.classes[i]), float(scores[i])] for i in best]

@@ -57,12 +57,14 @@ class SARInferencerLoader(LoadSARImage):
         if raw.ndim == 2:
             raw = raw[:, :, None]
         if raw.ndim != 3 or raw.shape[0] == 0 or raw.shape[1] == 0:
-            raise SARFileError(path, f'expected a 2-D image or (H, W, C) bands, got shape '
-                               f'{raw.shape}')
+            raise SARFileError(
+                path, f'expected a 2-D image or (H, W, C) bands, got shape '
+                f'{raw.shape}')
         if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == np.bool_):
             raise SARFileError(path, f'unsupported array dtype {raw.dtype}')
-        array = (raw.astype(np.complex64, copy=False) if np.iscomplexobj(raw) else
-                 raw.astype(np.float32, copy=False))
+        array = (
+            raw.astype(np.complex64, copy=False) if np.iscomplexobj(raw) else raw.astype(
+                np.float32, copy=False))
         # LoadSARImage's own conversion of what read_sar returns.
         return self._put_raster(results, array, path, str(raw.dtype), raw.shape[2])
 
@@ -125,11 +127,12 @@ def split_loading_step(pipeline, source='the config'):
         if name in _MMCV_LOADERS:
             color = dict(step).get('color_type', 'color') if isinstance(step, dict) else 'color'
             repeat = 3 if color in ('color', 'color_ignore_orientation') else None
-            loader = SARInferencerLoader(file_kind='amplitude', to='amplitude',
-                                         repeat_to=repeat)
-            print_log(f'{source}: the test pipeline loads images with {name}; using '
-                      f'{loader!r} instead so that 16-bit, float, complex and MSTAR files keep '
-                      'their values', logger='current')
+            loader = SARInferencerLoader(file_kind='amplitude', to='amplitude', repeat_to=repeat)
+            print_log(
+                f'{source}: the test pipeline loads images with {name}; using '
+                f'{loader!r} instead so that 16-bit, float, complex and MSTAR files keep '
+                'their values',
+                logger='current')
             break
     else:
         raise ValueError(f'{source}: the test pipeline has no image loading step '
@@ -139,8 +142,12 @@ def split_loading_step(pipeline, source='the config'):
 
 def display_loader(loader):
     """A loader that reads what ``loader`` reads, in dB, for :func:`display_image`."""
-    return SARInferencerLoader(file_kind=loader.file_kind, to='db', bands=loader.bands,
-                               db_floor=loader.db_floor, nonfinite='fill')
+    return SARInferencerLoader(
+        file_kind=loader.file_kind,
+        to='db',
+        bands=loader.bands,
+        db_floor=loader.db_floor,
+        nonfinite='fill')
 
 
 def display_image(source, loader):
@@ -193,9 +200,8 @@ def list_sar_images(path):
             if osp.splitext(name)[1].lower() in extensions or _is_mstar_file(full):
                 found.append(full)
     if not found:
-        raise FileNotFoundError(
-            f'{path}: no SAR image in this folder or below (extensions '
-            f'{", ".join(sorted(extensions))}, or MSTAR Phoenix raw files)')
+        raise FileNotFoundError(f'{path}: no SAR image in this folder or below (extensions '
+                                f'{", ".join(sorted(extensions))}, or MSTAR Phoenix raw files)')
     return found
 
 

@@ -36,8 +36,7 @@ class SARSegInferencer(SARWeightsMixin, MMSegInferencer):
         device (str, optional): Device. Defaults to None (mmengine's choice).
     """
 
-    visualize_kwargs = {'show', 'wait_time', 'img_out_dir', 'opacity', 'return_vis',
-                        'with_labels'}
+    visualize_kwargs = {'show', 'wait_time', 'img_out_dir', 'opacity', 'return_vis', 'with_labels'}
     postprocess_kwargs = {'pred_out_dir', 'return_masks'}
     _task_verb = 'segmenting'
 
@@ -52,15 +51,17 @@ class SARSegInferencer(SARWeightsMixin, MMSegInferencer):
         metainfo, meta = self._load_checkpoint_meta(model, checkpoint, cfg, DATASETS)
         classes = meta.get('classes') or metainfo.get('classes')
         self._check_classes(classes, cfg)
-        model.dataset_meta = dict(classes=list(classes),
-                                  palette=meta.get('palette') or metainfo.get('palette'))
+        model.dataset_meta = dict(
+            classes=list(classes), palette=meta.get('palette') or metainfo.get('palette'))
 
     def _init_pipeline(self, cfg):
-        steps = [s for s in find_test_pipeline(cfg) if not isinstance(s, dict) or
-                 str(s.get('type')).split('.')[-1] not in ('LoadAnnotations',
-                                                            'LoadDepthAnnotation')]
-        self.loader, steps = split_loading_step(steps, getattr(cfg, 'filename', None) or
-                                                'the config')
+        steps = [
+            s for s in find_test_pipeline(cfg)
+            if not isinstance(s, dict) or str(s.get('type')).split('.')[-1] not in (
+                'LoadAnnotations', 'LoadDepthAnnotation')
+        ]
+        self.loader, steps = split_loading_step(steps,
+                                                getattr(cfg, 'filename', None) or 'the config')
         return Compose(steps)
 
     def _inputs_to_list(self, inputs):
@@ -68,20 +69,43 @@ class SARSegInferencer(SARWeightsMixin, MMSegInferencer):
         self._names = output_names(items)
         return items
 
-    def __call__(self, inputs, batch_size=1, show_dir='', mask_dir='', opacity=0.5,
-                 return_vis=False, return_masks=False, show=False, wait_time=0,
+    def __call__(self,
+                 inputs,
+                 batch_size=1,
+                 show_dir='',
+                 mask_dir='',
+                 opacity=0.5,
+                 return_vis=False,
+                 return_masks=False,
+                 show=False,
+                 wait_time=0,
                  return_datasamples=False):
         """Segment ``inputs`` (files, folders, arrays); see the class docstring."""
         return BaseInferencer.__call__(
-            self, inputs, return_datasamples=return_datasamples, batch_size=batch_size,
-            show=show, wait_time=wait_time, img_out_dir=show_dir or '', opacity=opacity,
-            return_vis=return_vis, pred_out_dir=mask_dir or '', return_masks=return_masks)
+            self,
+            inputs,
+            return_datasamples=return_datasamples,
+            batch_size=batch_size,
+            show=show,
+            wait_time=wait_time,
+            img_out_dir=show_dir or '',
+            opacity=opacity,
+            return_vis=return_vis,
+            pred_out_dir=mask_dir or '',
+            return_masks=return_masks)
 
     def _name(self, index):
         return self._names[index] if index < len(self._names) else f'{index:08d}.png'
 
-    def visualize(self, inputs, preds, return_vis=False, show=False, wait_time=0,
-                  img_out_dir='', opacity=0.5, with_labels=True):
+    def visualize(self,
+                  inputs,
+                  preds,
+                  return_vis=False,
+                  show=False,
+                  wait_time=0,
+                  img_out_dir='',
+                  opacity=0.5,
+                  with_labels=True):
         if not show and img_out_dir == '' and not return_vis:
             return None
         if self.visualizer is None:
@@ -93,13 +117,23 @@ class SARSegInferencer(SARWeightsMixin, MMSegInferencer):
             name = self._name(index)
             out_file = osp.join(img_out_dir, name) if img_out_dir != '' else None
             self.visualizer.add_datasample(
-                osp.splitext(name)[0], display_image(single_input, self.loader), pred,
-                show=show, wait_time=wait_time, draw_gt=False, draw_pred=True,
-                out_file=out_file, with_labels=with_labels)
+                osp.splitext(name)[0],
+                display_image(single_input, self.loader),
+                pred,
+                show=show,
+                wait_time=wait_time,
+                draw_gt=False,
+                draw_pred=True,
+                out_file=out_file,
+                with_labels=with_labels)
             pictures.append(self.visualizer.get_image())
         return pictures if return_vis else None
 
-    def postprocess(self, preds, visualization, return_datasample=False, pred_out_dir='',
+    def postprocess(self,
+                    preds,
+                    visualization,
+                    return_datasample=False,
+                    pred_out_dir='',
                     return_masks=False):
         if return_datasample:
             return preds

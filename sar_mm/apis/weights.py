@@ -11,7 +11,6 @@ the model (after the logged input-channel / position-embedding adaptation of
 import warnings
 
 from sar_mm.engine import load_weights_strictly
-
 from .config_utils import config_metainfo, merge_data_preprocessor
 
 
@@ -32,8 +31,8 @@ def load_inference_weights(model, checkpoint, source=None):
         sar_mm.engine.UnsafeCheckpointError: the file holds pickled objects off the allow-list.
         sar_mm.engine.CheckpointMismatchError: the weights do not fit the model.
     """
-    return load_weights_strictly(model, checkpoint, source,
-                                 target='the model built from the config')
+    return load_weights_strictly(
+        model, checkpoint, source, target='the model built from the config')
 
 
 def dataset_meta_of(checkpoint):
@@ -80,8 +79,8 @@ class SARWeightsMixin:
         metainfo = config_metainfo(cfg, datasets)
         meta = {}
         if checkpoint is not None:
-            meta = dataset_meta_of(load_inference_weights(model, checkpoint,
-                                                          source=self._weights_source))
+            meta = dataset_meta_of(
+                load_inference_weights(model, checkpoint, source=self._weights_source))
         else:
             warnings.warn(f'no checkpoint: {self._task_verb} with the initial (random) weights')
         return metainfo, meta

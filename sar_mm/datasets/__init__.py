@@ -2,6 +2,7 @@
 from .bigearthnet_s1 import BigEarthNetS1
 from .fewshot import select_few_shot
 from .fusar_ship import FUSARShip
+from .meter_ml import METERML
 from .mstar import MSTAR
 from .opensarship import OpenSARShip
 from .opensarurban import OpenSARUrban
@@ -11,12 +12,13 @@ from .sar_classification import AnnotationLineError, SARClassificationDataset
 from .sar_ship_detection import HRSID, LSSSDD, SSDD, SARShipDataset
 from .sar_ship_segmentation import SARShipSegDataset
 from .sar_unlabeled import SARUnlabeledDataset
+from .sen12ms import DFC2020, SEN12MS
 from .spacenet6 import SpaceNet6SAR
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'select_few_shot', 'SARClassificationDataset', 'AnnotationLineError', 'MSTAR', 'FUSARShip',
     'OpenSARShip', 'SARACD', 'OpenSARUrban', 'BigEarthNetS1', 'SARShipDataset', 'SSDD', 'HRSID',
-    'LSSSDD', 'SARShipSegDataset', 'SpaceNet6SAR', 'SARUnlabeledDataset',
-    'PairedModalityDataset'
+    'LSSSDD', 'SARShipSegDataset', 'SpaceNet6SAR', 'SARUnlabeledDataset', 'PairedModalityDataset',
+    'SEN12MS', 'DFC2020', 'METERML'
 ]

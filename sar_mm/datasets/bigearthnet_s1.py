@@ -2,7 +2,7 @@
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .sar_classification import AnnotationLineError, SARClassificationDataset, _INDEX
+from .sar_classification import _INDEX, AnnotationLineError, SARClassificationDataset
 
 
 @DATASETS.register_module()
@@ -35,27 +35,29 @@ class BigEarthNetS1(SARClassificationDataset, MultiLabelDataset):
             ``pipeline``, ...).
     """
 
-    METAINFO = dict(classes=(
-        'Urban fabric',
-        'Industrial or commercial units',
-        'Arable land',
-        'Permanent crops',
-        'Pastures',
-        'Complex cultivation patterns',
-        'Land principally occupied by agriculture, with significant areas of natural vegetation',
-        'Agro-forestry areas',
-        'Broad-leaved forest',
-        'Coniferous forest',
-        'Mixed forest',
-        'Natural grassland and sparsely vegetated areas',
-        'Moors, heathland and sclerophyllous vegetation',
-        'Transitional woodland, shrub',
-        'Beaches, dunes, sands',
-        'Inland wetlands',
-        'Coastal wetlands',
-        'Inland waters',
-        'Marine waters',
-    ))
+    METAINFO = dict(
+        classes=(
+            'Urban fabric',
+            'Industrial or commercial units',
+            'Arable land',
+            'Permanent crops',
+            'Pastures',
+            'Complex cultivation patterns',
+            'Land principally occupied by agriculture, with significant areas of natural '
+            'vegetation',
+            'Agro-forestry areas',
+            'Broad-leaved forest',
+            'Coniferous forest',
+            'Mixed forest',
+            'Natural grassland and sparsely vegetated areas',
+            'Moors, heathland and sclerophyllous vegetation',
+            'Transitional woodland, shrub',
+            'Beaches, dunes, sands',
+            'Inland wetlands',
+            'Coastal wetlands',
+            'Inland waters',
+            'Marine waters',
+        ))
 
     def __init__(self, *args, num_shots=None, **kwargs):
         if num_shots is not None:
@@ -91,7 +93,6 @@ class BigEarthNetS1(SARClassificationDataset, MultiLabelDataset):
         bad = [i for i in labels if not 0 <= i < num_classes]
         if bad:
             raise AnnotationLineError(
-                self.ann_file, lineno,
-                f'label index {bad[0]} is outside the {num_classes} classes '
+                self.ann_file, lineno, f'label index {bad[0]} is outside the {num_classes} classes '
                 f'(0..{num_classes - 1})')
         return labels

@@ -33,9 +33,8 @@ def select_few_shot(labels, num_shots, seed, keys=None, class_names=None):
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if len(members) < num_shots:
-            name = (f'{class_names[int(label)]!r} (index {int(label)})'
-                    if class_names is not None and 0 <= int(label) < len(class_names)
-                    else str(int(label)))
+            name = (f'{class_names[int(label)]!r} (index {int(label)})' if class_names is not None
+                    and 0 <= int(label) < len(class_names) else str(int(label)))
             raise ValueError(f'class {name} has {len(members)} samples, fewer than the '
                              f'{num_shots} shots asked for')
         members = members[np.argsort(keys[members], kind='stable')]

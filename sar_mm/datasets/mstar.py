@@ -68,11 +68,20 @@ class MSTAR(SARClassificationDataset):
     METAINFO = dict(classes=SOC10)
     CLASS_ALIASES = {
         # serial-number folders of the SOC targets
-        'BMP2_SN9563': 'BMP2', 'BMP2_SN9566': 'BMP2', 'BMP2_SNC21': 'BMP2',
-        'SN_9563': 'BMP2', 'SN_9566': 'BMP2', 'SN_C21': 'BMP2',
-        'T72_SN132': 'T72', 'T72_SN812': 'T72', 'T72_SNS7': 'T72',
-        'SN_132': 'T72', 'SN_812': 'T72', 'SN_S7': 'T72',
-        'BTR70_SNC71': 'BTR70', 'SN_C71': 'BTR70',
+        'BMP2_SN9563': 'BMP2',
+        'BMP2_SN9566': 'BMP2',
+        'BMP2_SNC21': 'BMP2',
+        'SN_9563': 'BMP2',
+        'SN_9566': 'BMP2',
+        'SN_C21': 'BMP2',
+        'T72_SN132': 'T72',
+        'T72_SN812': 'T72',
+        'T72_SNS7': 'T72',
+        'SN_132': 'T72',
+        'SN_812': 'T72',
+        'SN_S7': 'T72',
+        'BTR70_SNC71': 'BTR70',
+        'SN_C71': 'BTR70',
     }
 
     def __init__(self, *args, variant='soc10', classes=None, metainfo=None, **kwargs):
@@ -96,8 +105,10 @@ class MSTAR(SARClassificationDataset):
     def canonical_classes(cls, names):
         """Validate a class subset against :attr:`ALL_CLASSES` and return canonical spellings."""
         known = {normalize_class_name(name): name for name in cls.ALL_CLASSES}
-        known.update({normalize_class_name(alias): name
-                      for alias, name in cls.CLASS_ALIASES.items()})
+        known.update({
+            normalize_class_name(alias): name
+            for alias, name in cls.CLASS_ALIASES.items()
+        })
         canonical = []
         for name in names:
             key = normalize_class_name(name)

@@ -32,9 +32,14 @@ class OpenSARUrban(SARClassificationDataset):
             ``data_prefix``, ``ann_file``, ``metainfo``, ``num_shots``, ``pipeline``, ...).
     """
 
-    METAINFO = dict(classes=('Airport', 'DenseResidential', 'GeneralResidential', 'HighBuildings',
-                             'Highway', 'Railway', 'SingleBuilding', 'Skyscraper', 'StorageArea',
-                             'Vegetation'))
-    CLASS_ALIASES = {'denselow': 'DenseResidential', 'DenseLowResidential': 'DenseResidential',
-                     'highbuilding': 'HighBuildings', 'Railways': 'Railway',
-                     'Highways': 'Highway', 'Airports': 'Airport'}
+    METAINFO = dict(
+        classes=('Airport', 'DenseResidential', 'GeneralResidential', 'HighBuildings', 'Highway',
+                 'Railway', 'SingleBuilding', 'Skyscraper', 'StorageArea', 'Vegetation'))
+    CLASS_ALIASES = {
+        'denselow': 'DenseResidential',
+        'DenseLowResidential': 'DenseResidential',
+        'highbuilding': 'HighBuildings',
+        'Railways': 'Railway',
+        'Highways': 'Highway',
+        'Airports': 'Airport'
+    }

@@ -44,8 +44,9 @@ class PairedModalityDataset(SARClassificationDataset):
     def _fields(self, line, lineno):
         """``(paths, label field or None)`` of one line."""
         expected = self.num_modalities + (1 if self.with_label else 0)
-        form = ' '.join(f'<path_{chr(97 + i)}>' for i in range(self.num_modalities)) + (
-            ' <label>' if self.with_label else '')
+        form = ' '.join(
+            f'<path_{chr(97 + i)}>'
+            for i in range(self.num_modalities)) + (' <label>' if self.with_label else '')
         if '\t' in line:
             fields = [f.strip() for f in line.split('\t')]
         else:
@@ -65,8 +66,7 @@ class PairedModalityDataset(SARClassificationDataset):
         data_list, line_of = [], []
         for lineno, line in self._read_lines():
             names, field = self._fields(line, lineno)
-            paths = [backend.join_path(self.img_prefix, n) if self.img_prefix else n
-                     for n in names]
+            paths = [backend.join_path(self.img_prefix, n) if self.img_prefix else n for n in names]
             if isfile is not None:
                 for path in paths:
                     try:

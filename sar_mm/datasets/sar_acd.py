@@ -26,5 +26,9 @@ class SARACD(SARClassificationDataset):
     """
 
     METAINFO = dict(classes=('A220', 'A330', 'ARJ21', 'Boeing737', 'Boeing787'))
-    CLASS_ALIASES = {'B737': 'Boeing737', 'B787': 'Boeing787', 'B-737': 'Boeing737',
-                     'B-787': 'Boeing787'}
+    CLASS_ALIASES = {
+        'B737': 'Boeing737',
+        'B787': 'Boeing787',
+        'B-737': 'Boeing737',
+        'B-787': 'Boeing787'
+    }

@@ -75,8 +75,14 @@ class SARClassificationDataset(CustomDataset):
     #: case/space/'_'/'-'-insensitive match); used for folder names and list-file labels.
     CLASS_ALIASES = {}
 
-    def __init__(self, *args, num_shots=None, seed=0, fewshot_split='train',
-                 extensions=supported_extensions(), check_files=True, **kwargs):
+    def __init__(self,
+                 *args,
+                 num_shots=None,
+                 seed=0,
+                 fewshot_split='train',
+                 extensions=supported_extensions(),
+                 check_files=True,
+                 **kwargs):
         if fewshot_split not in ('train', 'rest'):
             raise ValueError(f"fewshot_split must be 'train' or 'rest', got {fewshot_split!r}")
         self.num_shots = num_shots
@@ -133,9 +139,12 @@ class SARClassificationDataset(CustomDataset):
         if self.num_shots is None:
             return data_list
         try:
-            chosen = set(select_few_shot([d['gt_label'] for d in data_list], self.num_shots,
-                                         self.seed, keys=[d['img_path'] for d in data_list],
-                                         class_names=self.CLASSES))
+            chosen = set(
+                select_few_shot([d['gt_label'] for d in data_list],
+                                self.num_shots,
+                                self.seed,
+                                keys=[d['img_path'] for d in data_list],
+                                class_names=self.CLASSES))
         except ValueError as err:
             raise ValueError(f'{self.__class__.__name__} ({self._source}): {err}') from err
         keep = (lambda i: i in chosen) if self.fewshot_split == 'train' else (
@@ -169,8 +178,7 @@ class SARClassificationDataset(CustomDataset):
         fields = line.rsplit(None, 1)
         if len(fields) != 2:
             raise AnnotationLineError(
-                self.ann_file, lineno,
-                f'cannot parse {line!r}: expected "<relative/path> <label>" '
+                self.ann_file, lineno, f'cannot parse {line!r}: expected "<relative/path> <label>" '
                 '(or a tab separator when class names contain spaces)')
         return fields[0], fields[1]
 
@@ -278,19 +286,21 @@ class SARClassificationDataset(CustomDataset):
         data_list = []
         if folder_to_idx is None:
             files = backend.list_dir_or_file(root, list_dir=False, list_file=True, recursive=True)
-            return [{'img_path': backend.join_path(root, f)} for f in sorted(files)
-                    if self.is_valid_file(f)]
+            return [{
+                'img_path': backend.join_path(root, f)
+            } for f in sorted(files) if self.is_valid_file(f)]
         for folder in sorted(folder_to_idx):
             folder_path = backend.join_path(root, folder)
-            files = backend.list_dir_or_file(folder_path, list_dir=False, list_file=True,
-                                             recursive=True)
+            files = backend.list_dir_or_file(
+                folder_path, list_dir=False, list_file=True, recursive=True)
             for f in sorted(files):
                 if self.is_valid_file(f):
-                    data_list.append({'img_path': backend.join_path(folder_path, f),
-                                      'gt_label': folder_to_idx[folder]})
+                    data_list.append({
+                        'img_path': backend.join_path(folder_path, f),
+                        'gt_label': folder_to_idx[folder]
+                    })
         if not data_list:
             extensions = ', '.join(sorted(self.extensions))
-            raise ValueError(
-                f'{self.__class__.__name__}: no samples found in {root!r} (folders: '
-                f'{", ".join(folders) or "none"}; extensions: {extensions})')
+            raise ValueError(f'{self.__class__.__name__}: no samples found in {root!r} (folders: '
+                             f'{", ".join(folders) or "none"}; extensions: {extensions})')
         return data_list

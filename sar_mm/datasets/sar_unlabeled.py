@@ -25,8 +25,7 @@ class SARUnlabeledDataset(BaseDataset):
             (``pipeline``, ``test_mode``, ``indices``, ...).
     """
 
-    def __init__(self, data_root='', roots=('', ), extensions=supported_extensions(),
-                 **kwargs):
+    def __init__(self, data_root='', roots=('', ), extensions=supported_extensions(), **kwargs):
         self.roots = [roots] if isinstance(roots, str) else list(roots)
         self.extensions = tuple(e.lower() for e in extensions)
         super().__init__(ann_file='', data_root=data_root, **kwargs)

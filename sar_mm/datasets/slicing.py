@@ -84,8 +84,8 @@ def tile_windows(height, width, tile_size, overlap=0.0, stride=None):
                          'tiles would be skipped')
     if height < 1 or width < 1:
         raise ValueError(f'image size must be positive, got {height}x{width}')
-    return [(x0, y0, min(x0 + tw, width), min(y0 + th, height))
-            for y0 in _starts(height, th, sh) for x0 in _starts(width, tw, sw)]
+    return [(x0, y0, min(x0 + tw, width), min(y0 + th, height)) for y0 in _starts(height, th, sh)
+            for x0 in _starts(width, tw, sw)]
 
 
 def boxes_in_window(boxes, window):
@@ -102,8 +102,12 @@ def boxes_in_window(boxes, window):
     """
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     wx0, wy0, wx1, wy1 = window
-    clipped = np.stack([np.maximum(boxes[:, 0], wx0), np.maximum(boxes[:, 1], wy0),
-                        np.minimum(boxes[:, 2], wx1), np.minimum(boxes[:, 3], wy1)], 1)
+    clipped = np.stack([
+        np.maximum(boxes[:, 0], wx0),
+        np.maximum(boxes[:, 1], wy0),
+        np.minimum(boxes[:, 2], wx1),
+        np.minimum(boxes[:, 3], wy1)
+    ], 1)
     inter_w = clipped[:, 2] - clipped[:, 0]
     inter_h = clipped[:, 3] - clipped[:, 1]
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -155,19 +159,23 @@ def merge_tile_detections(detections, iou_thr=0.5, class_agnostic=False, max_per
             raise ValueError(f'tile at offset {det["offset"]}: {len(boxes[-1])} boxes, '
                              f'{len(scores[-1])} scores and {len(labels[-1])} labels')
     if not boxes or sum(len(b) for b in boxes) == 0:
-        return dict(bboxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32),
-                    labels=np.zeros(0, np.int64))
+        return dict(
+            bboxes=np.zeros((0, 4), np.float32),
+            scores=np.zeros(0, np.float32),
+            labels=np.zeros(0, np.int64))
     # float32 would lose whole pixels at 10^7 coordinates; scenes are far smaller
     b = torch.from_numpy(np.concatenate(boxes)).float()  # (N, 4) scene xyxy
     s = torch.from_numpy(np.concatenate(scores)).float()  # (N,)
     lab = torch.from_numpy(np.concatenate(labels))  # (N,)
-    dets, keep = batched_nms(b, s, lab, dict(type='nms', iou_threshold=float(iou_thr)),
-                             class_agnostic=class_agnostic)  # dets (M, 5): xyxy + score
+    dets, keep = batched_nms(
+        b, s, lab, dict(type='nms', iou_threshold=float(iou_thr)),
+        class_agnostic=class_agnostic)  # dets (M, 5): xyxy + score
     if max_per_scene is not None:
         dets, keep = dets[:max_per_scene], keep[:max_per_scene]
-    return dict(bboxes=dets[:, :4].numpy().astype(np.float32),
-                scores=dets[:, 4].numpy().astype(np.float32),
-                labels=lab[keep].numpy().astype(np.int64))
+    return dict(
+        bboxes=dets[:, :4].numpy().astype(np.float32),
+        scores=dets[:, 4].numpy().astype(np.float32),
+        labels=lab[keep].numpy().astype(np.int64))
 
 
 # --- slicing a COCO set of scenes -------------------------------------------------------------
@@ -198,8 +206,11 @@ def write_tile(path, array, dtype):
     data = data[:, :, 0] if data.shape[2] == 1 else data
     if ext == '.tif':
         import tifffile
-        tifffile.imwrite(path, np.ascontiguousarray(data), photometric='minisblack',
-                         planarconfig='contig' if data.ndim == 3 else None)
+        tifffile.imwrite(
+            path,
+            np.ascontiguousarray(data),
+            photometric='minisblack',
+            planarconfig='contig' if data.ndim == 3 else None)
     elif ext == '.png':
         import cv2
         if data.ndim == 3:
@@ -224,9 +235,18 @@ def _load_coco(ann_file):
     return coco
 
 
-def slice_coco_scenes(ann_file, img_dir, out_dir, tile_size=800, overlap=0.0, stride=None,
-                      min_visible=0.5, partial='ignore', tile_format='auto', skip_empty=False,
-                      out_name=None, progress=True):
+def slice_coco_scenes(ann_file,
+                      img_dir,
+                      out_dir,
+                      tile_size=800,
+                      overlap=0.0,
+                      stride=None,
+                      min_visible=0.5,
+                      partial='ignore',
+                      tile_format='auto',
+                      skip_empty=False,
+                      out_name=None,
+                      progress=True):
     """Cut every scene of a COCO json into tiles; write the tiles and a tile-level COCO json.
 
     Args:
@@ -289,8 +309,7 @@ def slice_coco_scenes(ann_file, img_dir, out_dir, tile_size=800, overlap=0.0, st
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
         valid = (xywh[:, 2] > 0) & (xywh[:, 3] > 0)
         counts['invalid'] += int((~valid).sum())
-        ext = _tile_extension(tile_format, meta['dtype'], np.iscomplexobj(array),
-                              array.shape[2])
+        ext = _tile_extension(tile_format, meta['dtype'], np.iscomplexobj(array), array.shape[2])
         stem = osp.splitext(osp.basename(scene['file_name']))[0]
         if stem in stems:
             raise ValueError(f'{ann_file}: scenes {stems[stem]!r} and {scene["file_name"]!r} '
@@ -312,34 +331,49 @@ def slice_coco_scenes(ann_file, img_dir, out_dir, tile_size=800, overlap=0.0, st
                 else:
                     counts['ignored'] += 1
                 w, h = float(box[2] - box[0]), float(box[3] - box[1])
-                tile_anns.append(dict(
-                    category_id=src['category_id'],
-                    bbox=[float(box[0]), float(box[1]), w, h], area=w * h,
-                    iscrowd=int(bool(src.get('iscrowd', 0)) or not full),
-                    scene_ann_id=src.get('id'), visible=round(float(vis), 6)))
+                tile_anns.append(
+                    dict(
+                        category_id=src['category_id'],
+                        bbox=[float(box[0]), float(box[1]), w, h],
+                        area=w * h,
+                        iscrowd=int(bool(src.get('iscrowd', 0)) or not full),
+                        scene_ann_id=src.get('id'),
+                        visible=round(float(vis), 6)))
             if skip_empty and not tile_anns:
                 continue
             image_id = len(images) + 1
             file_name = f'{stem}_x{x0}_y{y0}{ext}'
-            write_tile(osp.join(out_dir, 'images', file_name), array[y0:y1, x0:x1],
-                       meta['dtype'])
-            images.append(dict(id=image_id, file_name=file_name, width=x1 - x0, height=y1 - y0,
-                               scene_id=scene['id'], scene_file=scene['file_name'],
-                               tile_offset=[x0, y0]))
+            write_tile(osp.join(out_dir, 'images', file_name), array[y0:y1, x0:x1], meta['dtype'])
+            images.append(
+                dict(
+                    id=image_id,
+                    file_name=file_name,
+                    width=x1 - x0,
+                    height=y1 - y0,
+                    scene_id=scene['id'],
+                    scene_file=scene['file_name'],
+                    tile_offset=[x0, y0]))
             for ann in tile_anns:
                 annotations.append(dict(id=len(annotations) + 1, image_id=image_id, **ann))
         counts['scenes'] += 1
         if bar is not None:
             bar.update()
     counts['tiles'] = len(images)
-    scene_images = [dict(s, height=sizes[s['id']][0], width=sizes[s['id']][1])
-                    for s in coco['images']]
+    scene_images = [
+        dict(s, height=sizes[s['id']][0], width=sizes[s['id']][1]) for s in coco['images']
+    ]
     out = dict(
-        images=images, annotations=annotations, categories=coco['categories'],
+        images=images,
+        annotations=annotations,
+        categories=coco['categories'],
         scenes=dict(images=scene_images, annotations=coco['annotations']),
-        slicing=dict(source=osp.abspath(ann_file), tile_size=list(_pair(tile_size, 'tile_size')),
-                     overlap=overlap, stride=None if stride is None else list(
-                         _pair(stride, 'stride')), min_visible=min_visible, partial=partial))
+        slicing=dict(
+            source=osp.abspath(ann_file),
+            tile_size=list(_pair(tile_size, 'tile_size')),
+            overlap=overlap,
+            stride=None if stride is None else list(_pair(stride, 'stride')),
+            min_visible=min_visible,
+            partial=partial))
     out_file = osp.join(out_dir, 'annotations', out_name + '.json')
     with open(out_file, 'w') as f:
         json.dump(out, f)

@@ -56,8 +56,8 @@ class SpaceNet6SAR(BaseSegDataset):
                 raise FileNotFoundError(f'{name}: {kind} folder not found: {folder}')
         data_list = super().load_data_list()
         if not data_list:
-            raise ValueError(f'{name}: no *{self.img_suffix} image in {img_dir}'
-                             + (f' listed by {self.ann_file}' if self.ann_file else ''))
+            raise ValueError(f'{name}: no *{self.img_suffix} image in {img_dir}' +
+                             (f' listed by {self.ann_file}' if self.ann_file else ''))
         for info in data_list:
             if self._local(info['img_path']) and not osp.isfile(info['img_path']):
                 raise FileNotFoundError(f'{name}: image not found: {info["img_path"]}'

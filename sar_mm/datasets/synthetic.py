@@ -17,14 +17,24 @@ import numpy as np
 # Synthetic vehicle classes: body length/width (pixels at 64-px chips) and where the bright
 # scatterers sit along the body (fractions of length, width), plus an optional bright disc (turret).
 VEHICLE_CLASSES = {
-    'tank': dict(length=22, width=11, scatterers=[(0.0, 0.0)], turret=4.5),
-    'truck': dict(length=30, width=8, scatterers=[(0.38, -0.3), (0.38, 0.3)], turret=0),
-    'apc': dict(length=20, width=10, scatterers=[(-0.45, -0.45), (-0.45, 0.45),
-                                                 (0.45, -0.45), (0.45, 0.45)], turret=0),
-    'bulldozer': dict(length=15, width=13, scatterers=[(0.5, -0.4), (0.5, 0.0), (0.5, 0.4)],
-                      turret=0),
-    'air_defence': dict(length=19, width=10, scatterers=[(-0.1, -0.2), (-0.1, 0.2), (0.1, -0.2),
-                                                         (0.1, 0.2)], turret=2.5),
+    'tank':
+    dict(length=22, width=11, scatterers=[(0.0, 0.0)], turret=4.5),
+    'truck':
+    dict(length=30, width=8, scatterers=[(0.38, -0.3), (0.38, 0.3)], turret=0),
+    'apc':
+    dict(
+        length=20,
+        width=10,
+        scatterers=[(-0.45, -0.45), (-0.45, 0.45), (0.45, -0.45), (0.45, 0.45)],
+        turret=0),
+    'bulldozer':
+    dict(length=15, width=13, scatterers=[(0.5, -0.4), (0.5, 0.0), (0.5, 0.4)], turret=0),
+    'air_defence':
+    dict(
+        length=19,
+        width=10,
+        scatterers=[(-0.1, -0.2), (-0.1, 0.2), (0.1, -0.2), (0.1, 0.2)],
+        turret=2.5),
 }
 # 16-bit storage gain: amplitude * AMPLITUDE_GAIN is written to the PNG.
 AMPLITUDE_GAIN = 2000.0
@@ -76,10 +86,10 @@ def vehicle_chip(class_name, size, rng, looks=3):
     refl[body] = 0.25
     for fa, fc in spec['scatterers']:
         ca, cc = fa * length / 2, fc * width / 2
-        blob = (along - ca) ** 2 + (across - cc) ** 2 <= (1.2 * scale) ** 2
+        blob = (along - ca)**2 + (across - cc)**2 <= (1.2 * scale)**2
         refl[blob] = rng.uniform(6, 12)
     if spec['turret']:
-        refl[along ** 2 + across ** 2 <= (spec['turret'] * scale) ** 2] = 3.0
+        refl[along**2 + across**2 <= (spec['turret'] * scale)**2] = 3.0
     amplitude = np.sqrt(speckle(refl, looks, rng)).astype(np.float32)
     return amplitude, body
 
@@ -96,13 +106,13 @@ def ship_scene(size, num_ships, rng, looks=2):
         width = length * rng.uniform(0.18, 0.3)
         centre = rng.uniform(length / 2 + 2, size - length / 2 - 2, size=2)
         along, across = _rotated_coords((size, size), centre, rng.uniform(0, np.pi))
-        hull = (along / (length / 2)) ** 2 + (across / (width / 2)) ** 2 <= 1.0
+        hull = (along / (length / 2))**2 + (across / (width / 2))**2 <= 1.0
         if hull.sum() < 6 or (hull & occupied).any():
             continue
         occupied |= hull
         refl[hull] = rng.uniform(0.5, 2.0)
         for frac in rng.uniform(-0.4, 0.4, size=3):
-            refl[hull & ((along - frac * length) ** 2 + across ** 2 <= 2.0)] = rng.uniform(10, 40)
+            refl[hull & ((along - frac * length)**2 + across**2 <= 2.0)] = rng.uniform(10, 40)
         ys, xs = np.nonzero(hull)
         masks.append(hull)
         boxes.append([float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)])
@@ -163,7 +173,7 @@ def make_dual_polarisation_set(out_dir, per_class, size=64, seed=0, classes=None
         for i in range(per_class):
             vv, body = vehicle_chip(name, size, rng, looks=looks)
             ratio = np.where(body, body_ratio, 0.1)
-            vh = np.sqrt(speckle(vv.astype(np.float64) ** 2 * ratio, looks, rng))
+            vh = np.sqrt(speckle(vv.astype(np.float64)**2 * ratio, looks, rng))
             rel = [f'images/{name}/{name}_{i:04d}_{pol}.png' for pol in ('vv', 'vh')]
             _write_png16(osp.join(out_dir, rel[0]), vv)
             _write_png16(osp.join(out_dir, rel[1]), vh.astype(np.float32))
@@ -219,21 +229,27 @@ def make_ship_scenes(out_dir, splits, size=256, max_ships=4, seed=0):
             images.append(dict(id=i + 1, file_name=name + '.tif', width=size, height=size))
             for m, (x0, y0, x1, y1) in zip(masks, boxes):
                 annotations.append(
-                    dict(id=len(annotations) + 1, image_id=i + 1, category_id=1, iscrowd=0,
-                         bbox=[x0, y0, x1 - x0, y1 - y0], area=float(m.sum())))
+                    dict(
+                        id=len(annotations) + 1,
+                        image_id=i + 1,
+                        category_id=1,
+                        iscrowd=0,
+                        bbox=[x0, y0, x1 - x0, y1 - y0],
+                        area=float(m.sum())))
         with open(osp.join(out_dir, 'annotations', f'{split}.json'), 'w') as f:
-            json.dump(dict(images=images, annotations=annotations,
-                           categories=[dict(id=1, name='ship')]), f)
+            json.dump(
+                dict(images=images, annotations=annotations, categories=[dict(id=1, name='ship')]),
+                f)
         summary[split] = dict(images=count, ships=len(annotations))
     return summary
 
 
 # Sizes of the generated sets: 'demo' for `make demo`, 'tiny' for the test suite.
 PRESETS = {
-    'demo': dict(unlabeled=1500, chip_size=64, per_class=60, scenes=dict(train=60, val=20),
-                 scene_size=256),
-    'tiny': dict(unlabeled=64, chip_size=32, per_class=12, scenes=dict(train=4, val=2),
-                 scene_size=128),
+    'demo':
+    dict(unlabeled=1500, chip_size=64, per_class=60, scenes=dict(train=60, val=20), scene_size=256),
+    'tiny':
+    dict(unlabeled=64, chip_size=32, per_class=12, scenes=dict(train=4, val=2), scene_size=128),
 }
 
 
@@ -241,10 +257,10 @@ def make_synthetic_sar(root, preset='demo', seed=0):
     """Write all synthetic sets under ``root``: ``unlabeled/``, ``vehicles/``, ``ships/``."""
     cfg = PRESETS[preset]
     return dict(
-        unlabeled=make_unlabeled_set(osp.join(root, 'unlabeled'), cfg['unlabeled'],
-                                     cfg['chip_size'], seed),
-        vehicles=make_classification_set(osp.join(root, 'vehicles'), cfg['per_class'],
-                                         cfg['chip_size'], seed),
-        ships=make_ship_scenes(osp.join(root, 'ships'), cfg['scenes'], cfg['scene_size'],
-                               seed=seed),
+        unlabeled=make_unlabeled_set(
+            osp.join(root, 'unlabeled'), cfg['unlabeled'], cfg['chip_size'], seed),
+        vehicles=make_classification_set(
+            osp.join(root, 'vehicles'), cfg['per_class'], cfg['chip_size'], seed),
+        ships=make_ship_scenes(
+            osp.join(root, 'ships'), cfg['scenes'], cfg['scene_size'], seed=seed),
     )

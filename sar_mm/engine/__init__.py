@@ -12,12 +12,9 @@ from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_aut
 
 __all__ = [
     'UnsafeCheckpointError', 'allow_checkpoint_globals', 'allowed_checkpoint_globals',
-    'load_checkpoint_file',
-    'CheckpointMismatchError', 'adapt_input_channels', 'adapt_state_dict_to_model',
-    'extract_backbone', 'interpolate_pos_embed',
-    'load_weights_strictly',
-    'finish_distributed', 'prepare_cpu_distributed', 'CPUAutocastOptimWrapper',
-    'add_runner_args', 'parse_runner_args',
-    'build_runner', 'enable_amp',
+    'load_checkpoint_file', 'CheckpointMismatchError', 'adapt_input_channels',
+    'adapt_state_dict_to_model', 'extract_backbone', 'interpolate_pos_embed',
+    'load_weights_strictly', 'finish_distributed', 'prepare_cpu_distributed',
+    'CPUAutocastOptimWrapper', 'add_runner_args', 'parse_runner_args', 'build_runner', 'enable_amp',
     'enable_auto_scale_lr', 'load_config', 'set_resume'
 ]

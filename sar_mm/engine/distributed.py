@@ -39,8 +39,10 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
         num_sync = sum(isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules())
         if num_sync:
             module = revert_sync_batchnorm(module)
-            print_log(f'CPU distributed training: {num_sync} SyncBatchNorm layers run as '
-                      'per-process BatchNorm (SyncBN has no CPU kernel)', logger='current')
+            print_log(
+                f'CPU distributed training: {num_sync} SyncBatchNorm layers run as '
+                'per-process BatchNorm (SyncBN has no CPU kernel)',
+                logger='current')
         super().__init__(module=module, **kwargs)
 
 
@@ -79,10 +81,13 @@ def prepare_cpu_distributed(cfg, launcher):
     dist_cfg['backend'] = 'gloo'
     timeout = timedelta(seconds=int(dist_cfg.get('timeout', 1800)))
     torch_dist.init_process_group(
-        backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE']),
+        backend='gloo',
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
         timeout=timeout)
     wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     if wrapper.get('type') == 'MMDistributedDataParallel':
         wrapper['type'] = 'CPUDistributedDataParallel'

@@ -1,4 +1,4 @@
-"""Turn command-line options into config changes, shared by ``tools/train.py`` and ``tools/test.py``.
+"""Turn command-line options into config changes (``tools/train.py``, ``tools/test.py``).
 
 One entry point serves mmpretrain, mmdet and mmseg configs: the config's ``default_scope`` picks
 the registries, and the options below mean the same thing for all three codebases.
@@ -17,10 +17,15 @@ def add_runner_args(parser):
     """Options every tool that builds a Runner takes: work dir, config overrides, launcher."""
     parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, e.g. train_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     # torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser

@@ -152,8 +152,7 @@ def extract_features(model, dataloader, feature):
 DEFAULT_CS = tuple(float(c) for c in np.logspace(-4, 2, 13))
 
 
-def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_iter=2000,
-                     seed=0):
+def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_iter=2000, seed=0):
     """Multinomial logistic regression on standardised features, ``C`` chosen on the shots.
 
     The features are standardised with the training shots' mean and std (a scikit-learn
@@ -192,8 +191,7 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
     if len(np.unique(y)) < 2:
         raise FeatureProbeError('the linear probe needs at least two classes in the shots')
     Cs = sorted(float(c) for c in Cs)
-    pipe = make_pipeline(StandardScaler(),
-                         LogisticRegression(max_iter=int(max_iter), tol=1e-6))
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=int(max_iter), tol=1e-6))
     folds = min(int(cv_folds), int(np.bincount(y)[np.unique(y)].min()))
     # one BLAS thread: these small problems run several times slower when threads oversubscribe
     # the cores (measured: 40 shots of 512-d features, 27 s with one thread, 271 s with two
@@ -220,10 +218,13 @@ def fit_linear_probe(train_feats, train_labels, Cs=DEFAULT_CS, cv_folds=5, max_i
 def knn_predict(train_feats, train_labels, test_feats, num_classes, k=20, temperature=0.07):
     """Weighted kNN predictions (cosine, ``exp(s / T)`` votes; see
     :func:`sar_mm.evaluation.knn.weighted_knn_predict`), as a numpy array."""
-    preds = weighted_knn_predict(torch.as_tensor(np.asarray(train_feats, np.float32)),
-                                 torch.as_tensor(np.asarray(train_labels)),
-                                 torch.as_tensor(np.asarray(test_feats, np.float32)),
-                                 int(num_classes), k=int(k), temperature=float(temperature))
+    preds = weighted_knn_predict(
+        torch.as_tensor(np.asarray(train_feats, np.float32)),
+        torch.as_tensor(np.asarray(train_labels)),
+        torch.as_tensor(np.asarray(test_feats, np.float32)),
+        int(num_classes),
+        k=int(k),
+        temperature=float(temperature))
     return preds[int(k)].numpy()
 
 
@@ -234,9 +235,11 @@ def accuracy_metrics(preds, labels, num_classes):
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(confusion, (labels, preds), 1)
     per_class = per_class_from_confusion(confusion)
-    return dict(top1=100.0 * float((preds == labels).mean()),
-                mean_per_class=float(np.nanmean(per_class)), confusion=confusion,
-                per_class=per_class)
+    return dict(
+        top1=100.0 * float((preds == labels).mean()),
+        mean_per_class=float(np.nanmean(per_class)),
+        confusion=confusion,
+        per_class=per_class)
 
 
 def per_class_from_confusion(confusion):

@@ -93,8 +93,8 @@ def check_fewshot_dataset(dataset_cfg, where, scope='mmpretrain'):
     if issubclass(cls, MultiLabelDataset):
         raise FewShotConfigError(f'{where} ({name}) is multi-label; the few-shot protocol draws '
                                  'N samples per class of a single-label dataset')
-    accepts = any('num_shots' in inspect.signature(c.__init__).parameters
-                  for c in cls.__mro__ if '__init__' in vars(c))
+    accepts = any('num_shots' in inspect.signature(c.__init__).parameters for c in cls.__mro__
+                  if '__init__' in vars(c))
     if not accepts:
         raise FewShotConfigError(
             f'{where} ({name}) has no num_shots/seed few-shot sampling; use a sar_mm '
@@ -104,8 +104,7 @@ def check_fewshot_dataset(dataset_cfg, where, scope='mmpretrain'):
 
 
 def _source(dataset_cfg):
-    return tuple(str(dataset_cfg.get(k)) for k in ('type', 'data_root', 'ann_file',
-                                                    'data_prefix'))
+    return tuple(str(dataset_cfg.get(k)) for k in ('type', 'data_root', 'ann_file', 'data_prefix'))
 
 
 def count_samples_per_class(dataset_cfg, scope='mmpretrain'):
@@ -125,8 +124,7 @@ def count_samples_per_class(dataset_cfg, scope='mmpretrain'):
     classes = dataset.metainfo.get('classes')
     num_classes = max(len(classes) if classes else 0, int(labels.max()) + 1)
     counts = np.bincount(labels, minlength=num_classes)
-    names = tuple(str(c) for c in classes) if classes else tuple(
-        str(i) for i in range(num_classes))
+    names = tuple(str(c) for c in classes) if classes else tuple(str(i) for i in range(num_classes))
     return counts, names
 
 
@@ -146,8 +144,7 @@ def prepare_protocol(cfg, shots, test_split='config'):
     scope = cfg.get('default_scope', 'mmpretrain')
     if test_split not in ('config', 'rest'):
         raise FewShotConfigError(f"test split must be 'config' or 'rest', got {test_split!r}")
-    train_ds, train_path = _inner_dataset(cfg.get('train_dataloader'),
-                                          f'{where}: train_dataloader')
+    train_ds, train_path = _inner_dataset(cfg.get('train_dataloader'), f'{where}: train_dataloader')
     check_fewshot_dataset(train_ds, train_path, scope)
     if cfg.get('test_dataloader') is None or cfg.get('test_cfg') is None:
         raise FewShotConfigError(f'{where}: the protocol tests every run and needs '
@@ -175,9 +172,19 @@ def prepare_protocol(cfg, shots, test_split='config'):
     return dict(class_names=names, counts=counts, test_split=test_split)
 
 
-def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linear_lr=None,
-                    freeze=None, keep_checkpoints=False, experiment_name=None, num_classes=None,
-                    world_size=1, probe_norm=False):
+def make_run_config(cfg,
+                    mode,
+                    shots,
+                    seed,
+                    work_dir,
+                    test_split='config',
+                    linear_lr=None,
+                    freeze=None,
+                    keep_checkpoints=False,
+                    experiment_name=None,
+                    num_classes=None,
+                    world_size=1,
+                    probe_norm=False):
     """The config of one run of the protocol (see the module docstring).
 
     With ``probe_norm`` (linear mode only), MAE's linear-probe feature normalisation is put
@@ -220,8 +227,7 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
     cfg.randomness = randomness
     hooks = cfg.get('default_hooks') or {}
     if hooks.get('checkpoint') is not None:
-        hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints),
-                                   save_best=None)
+        hooks['checkpoint'].update(interval=-1, save_last=bool(keep_checkpoints), save_best=None)
     if probe_norm and mode != 'linear-runner':
         raise FewShotConfigError('probe_norm (--probe-norm) applies to the linear-runner mode '
                                  'only')
@@ -233,15 +239,16 @@ def make_run_config(cfg, mode, shots, seed, work_dir, test_split='config', linea
                 raise FewShotConfigError(f'{where}: model.head.in_channels is needed for the '
                                          'probe feature BatchNorm (--probe-norm)')
             norm = dict(type='ClsBatchNormNeck', input_features=int(dim))
-            cfg.model['neck'] = (dict(type='SequentialNeck', necks=[own_neck, norm])
-                                 if own_neck else norm)
+            cfg.model['neck'] = (
+                dict(type='SequentialNeck', necks=[own_neck, norm]) if own_neck else norm)
         if freeze is None:
             if own_neck:
                 freeze = ('backbone', 'neck.necks.0') if probe_norm else ('backbone', 'neck')
             else:
                 freeze = ('backbone', )
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='FreezeModulesHook', modules=tuple(freeze), eval_mode=True)]
+            dict(type='FreezeModulesHook', modules=tuple(freeze), eval_mode=True)
+        ]
         cfg.find_unused_parameters = True  # the frozen parameters get no gradient under DDP
         if cfg.get('model_wrapper_cfg'):
             cfg.model_wrapper_cfg['find_unused_parameters'] = True
@@ -303,16 +310,16 @@ class FeatureBank:
                 test = copy.deepcopy(dict(test_ds))
                 self.test_feats, self.test_labels, _ = self._extract(cfg, test)
         self.keys = keys
-        self.num_classes = int(max(self.train_labels.max(), -1 if self.test_labels is None
-                                   else self.test_labels.max())) + 1
+        self.num_classes = int(
+            max(self.train_labels.max(),
+                -1 if self.test_labels is None else self.test_labels.max())) + 1
 
     def _extract(self, cfg, dataset_cfg):
         from mmengine.runner import Runner
 
         from sar_mm.evaluation.feature_probe import extract_features
         loader_cfg = copy.deepcopy(dict(cfg.test_dataloader))
-        loader_cfg.update(dataset=dataset_cfg, sampler=dict(type='DefaultSampler',
-                                                            shuffle=False))
+        loader_cfg.update(dataset=dataset_cfg, sampler=dict(type='DefaultSampler', shuffle=False))
         loader = Runner.build_dataloader(loader_cfg)
         counted = _CountingLoader(loader)
         feats, labels = extract_features(self.model, counted, self.feature)
@@ -326,8 +333,8 @@ class FeatureBank:
     def split(self, shots, seed):
         """``(train_feats, train_labels, test_feats, test_labels)`` of one draw."""
         from sar_mm.datasets.fewshot import select_few_shot
-        chosen = np.asarray(select_few_shot(self.train_labels, int(shots), int(seed),
-                                            keys=self.keys))
+        chosen = np.asarray(
+            select_few_shot(self.train_labels, int(shots), int(seed), keys=self.keys))
         mask = np.zeros(len(self.train_labels), dtype=bool)
         mask[chosen] = True
         if self.test_is_rest:
@@ -339,8 +346,7 @@ class FeatureBank:
     def evaluate(self, mode, shots, seed, k=20, temperature=0.07, cv_folds=5):
         """Test metrics of one (mode, shots, seed), as :func:`run_one` returns them, plus the
         chosen ``C`` of the linear probe."""
-        from sar_mm.evaluation.feature_probe import (accuracy_metrics, fit_linear_probe,
-                                                     knn_predict)
+        from sar_mm.evaluation.feature_probe import accuracy_metrics, fit_linear_probe, knn_predict
         x_train, y_train, x_test, y_test = self.split(shots, seed)
         extra = {}
         if mode == 'linear':
@@ -348,8 +354,8 @@ class FeatureBank:
             preds = probe.predict(np.asarray(x_test, np.float64))
             extra['C'] = info['C']
         elif mode == 'knn':
-            preds = knn_predict(x_train, y_train, x_test, self.num_classes, k=k,
-                                temperature=temperature)
+            preds = knn_predict(
+                x_train, y_train, x_test, self.num_classes, k=k, temperature=temperature)
         else:
             raise FewShotConfigError(f'a feature mode is one of {FEATURE_MODES}, got {mode!r}')
         return dict(accuracy_metrics(preds, y_test, self.num_classes), **extra)
@@ -394,9 +400,11 @@ def run_one(run_cfg):
     from sar_mm.evaluation.feature_probe import per_class_from_confusion
     confusion = np.asarray(metrics['confusion_matrix/result'], dtype=np.int64)  # (C, C)
     per_class = per_class_from_confusion(confusion)
-    return dict(top1=float(metrics['accuracy/top1']),
-                mean_per_class=float(metrics['per_class_accuracy/mean']),
-                confusion=confusion, per_class=per_class)
+    return dict(
+        top1=float(metrics['accuracy/top1']),
+        mean_per_class=float(metrics['per_class_accuracy/mean']),
+        confusion=confusion,
+        per_class=per_class)
 
 
 def _mean_std(values):
@@ -422,21 +430,26 @@ def summarize(rows):
     for (mode, shots), runs in groups.items():
         top1, top1_std = _mean_std([r['top1'] for r in runs])
         mpc, mpc_std = _mean_std([r['mean_per_class'] for r in runs])
-        out.append(dict(mode=mode, shots=shots, num_seeds=len(runs), top1_mean=top1,
-                        top1_std=top1_std, mean_per_class_mean=mpc, mean_per_class_std=mpc_std))
+        out.append(
+            dict(
+                mode=mode,
+                shots=shots,
+                num_seeds=len(runs),
+                top1_mean=top1,
+                top1_std=top1_std,
+                mean_per_class_mean=mpc,
+                mean_per_class_std=mpc_std))
     return out
 
 
 def best_run(rows):
     """The run with the highest top-1 accuracy (then mean per-class accuracy; first on ties)."""
-    return max(enumerate(rows), key=lambda ir: (ir[1]['top1'], ir[1]['mean_per_class'],
-                                                -ir[0]))[1]
+    return max(enumerate(rows), key=lambda ir: (ir[1]['top1'], ir[1]['mean_per_class'], -ir[0]))[1]
 
 
 SUMMARY_FIELDS = ('mode', 'shots', 'num_seeds', 'top1_mean', 'top1_std', 'mean_per_class_mean',
                   'mean_per_class_std')
-RUN_FIELDS = ('mode', 'shots', 'seed', 'top1', 'mean_per_class', 'num_test', 'seconds',
-              'work_dir')
+RUN_FIELDS = ('mode', 'shots', 'seed', 'top1', 'mean_per_class', 'num_test', 'seconds', 'work_dir')
 
 
 def format_summary_row(row):
@@ -454,23 +467,26 @@ def write_results(work_dir, rows, class_names, config, best_png=None):
     """
     os.makedirs(work_dir, exist_ok=True)
     summary = summarize(rows)
-    paths = dict(md=osp.join(work_dir, 'fewshot_results.md'),
-                 csv=osp.join(work_dir, 'fewshot_results.csv'),
-                 runs_csv=osp.join(work_dir, 'fewshot_runs.csv'))
+    paths = dict(
+        md=osp.join(work_dir, 'fewshot_results.md'),
+        csv=osp.join(work_dir, 'fewshot_results.csv'),
+        runs_csv=osp.join(work_dir, 'fewshot_runs.csv'))
     with open(paths['csv'], 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
         for row in summary:
-            writer.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v)
-                             for k, v in row.items()})
+            writer.writerow({
+                k: (f'{v:.6f}' if isinstance(v, float) else v)
+                for k, v in row.items()
+            })
     class_fields = [f'acc_{name}' for name in class_names]
     with open(paths['runs_csv'], 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(list(RUN_FIELDS) + class_fields)
         for row in rows:
             values = [row[k] for k in RUN_FIELDS] + list(row['per_class'])
-            writer.writerow([f'{v:.6f}' if isinstance(v, (float, np.floating)) else v
-                             for v in values])
+            writer.writerow(
+                [f'{v:.6f}' if isinstance(v, (float, np.floating)) else v for v in values])
     best = best_run(rows)
     lines = [
         '# Few-shot evaluation',
@@ -487,12 +503,14 @@ def write_results(work_dir, rows, class_names, config, best_png=None):
         '',
         '| mode | shots | seed | top-1 (%) | mean per-class acc. (%) | test samples | time (s) |',
         '| --- | --- | --- | --- | --- | --- | --- |',
-    ] + [f"| {r['mode']} | {r['shots']} | {r['seed']} | {r['top1']:.2f} | "
-         f"{r['mean_per_class']:.2f} | {r['num_test']} | {r['seconds']:.1f} |" for r in rows] + [
+    ] + [
+        f"| {r['mode']} | {r['shots']} | {r['seed']} | {r['top1']:.2f} | "
+        f"{r['mean_per_class']:.2f} | {r['num_test']} | {r['seconds']:.1f} |" for r in rows
+    ] + [
         '',
         f"Best run: {best['mode']}, {best['shots']} shots, seed {best['seed']} (top-1 "
-        f"{best['top1']:.2f} %)" + (f'; confusion matrix: `{osp.basename(best_png)}`.'
-                                    if best_png else '.'),
+        f"{best['top1']:.2f} %)" +
+        (f'; confusion matrix: `{osp.basename(best_png)}`.' if best_png else '.'),
         '',
     ]
     with open(paths['md'], 'w', encoding='utf-8') as f:
@@ -509,11 +527,15 @@ def read_results(csv_file):
         raise ValueError(f'{csv_file}: no result rows')
     out = []
     for row in rows:
-        out.append(dict(mode=row['mode'], shots=int(row['shots']),
-                        num_seeds=int(row['num_seeds']), top1=float(row['top1_mean']),
-                        top1_std=float(row['top1_std'] or 0.0),
-                        per_class=float(row['mean_per_class_mean']),
-                        per_class_std=float(row['mean_per_class_std'] or 0.0)))
+        out.append(
+            dict(
+                mode=row['mode'],
+                shots=int(row['shots']),
+                num_seeds=int(row['num_seeds']),
+                top1=float(row['top1_mean']),
+                top1_std=float(row['top1_std'] or 0.0),
+                per_class=float(row['mean_per_class_mean']),
+                per_class_std=float(row['mean_per_class_std'] or 0.0)))
     return out
 
 
@@ -543,9 +565,13 @@ def plot_confusion_matrix(confusion, class_names, out_file, title=''):
                          f'{confusion.shape}')
     n = confusion.shape[0]
     names = list(class_names)[:n] + [str(i) for i in range(len(class_names), n)]
-    fig = ConfusionMatrix.plot(torch.as_tensor(confusion.astype(np.int64)),
-                               include_values=n <= 30, cmap='Blues', classes=names,
-                               colorbar=True, show=False)
+    fig = ConfusionMatrix.plot(
+        torch.as_tensor(confusion.astype(np.int64)),
+        include_values=n <= 30,
+        cmap='Blues',
+        classes=names,
+        colorbar=True,
+        show=False)
     fig.axes[0].set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out_file, dpi=120)
@@ -567,8 +593,8 @@ def plot_accuracy_vs_shots(curves, out_file, title=''):
     import matplotlib.pyplot as plt
     if not curves:
         raise ValueError('plot_accuracy_vs_shots: no curves to plot')
-    fig, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves) + 0.6, 4.2),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(4.6 * len(curves) + 0.6, 4.2), squeeze=False, sharey=True)
     for ax, (mode, lines) in zip(axes[0], curves.items()):
         for label, points in lines.items():
             points = sorted(points)

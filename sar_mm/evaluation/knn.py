@@ -8,8 +8,13 @@ import torch
 import torch.nn.functional as F
 
 
-def weighted_knn_predict(bank_feats, bank_labels, query_feats, num_classes, k=(20, ),
-                         temperature=0.07, chunk_size=1024):
+def weighted_knn_predict(bank_feats,
+                         bank_labels,
+                         query_feats,
+                         num_classes,
+                         k=(20, ),
+                         temperature=0.07,
+                         chunk_size=1024):
     """Weighted kNN classification on cosine similarity (Wu et al. 2018; as used by DINO).
 
     Z. Wu, Y. Xiong, S. X. Yu, D. Lin, "Unsupervised feature learning via non-parametric
@@ -55,8 +60,10 @@ def weighted_knn_predict(bank_feats, bank_labels, query_feats, num_classes, k=(2
             votes = torch.zeros(sim.shape[0], num_classes, device=sim.device)  # (B, C)
             votes.scatter_add_(1, top_labels[:, :n], weights[:, :n])
             preds[kk].append(votes.argmax(dim=1))
-    return {kk: (torch.cat(p) if p else torch.zeros(0, dtype=torch.long)) for kk, p in
-            preds.items()}
+    return {
+        kk: (torch.cat(p) if p else torch.zeros(0, dtype=torch.long))
+        for kk, p in preds.items()
+    }
 
 
 def features_to_vectors(feats, out_index=-1):

@@ -11,8 +11,7 @@ import numpy as np
 PHOENIX_MAGIC = b'[PhoenixHeaderVer'
 _END = b'[EndofPhoenixHeader]'
 # Fields typed on parsing; everything else stays a string.
-_INT_FIELDS = ('PhoenixHeaderLength', 'native_header_length', 'NumberOfColumns',
-               'NumberOfRows')
+_INT_FIELDS = ('PhoenixHeaderLength', 'native_header_length', 'NumberOfColumns', 'NumberOfRows')
 _FLOAT_FIELDS = ('DesiredDepression', 'TargetAz', 'TargetRoll', 'TargetPitch', 'TargetYaw',
                  'MeasuredDepression', 'MeasuredAzimuth', 'ColumnSpacing', 'RowSpacing')
 
@@ -27,8 +26,9 @@ def parse_phoenix_header(raw, path):
     from .readers import SARFileError
     end = raw.find(_END)
     if not raw.startswith(PHOENIX_MAGIC) or end < 0:
-        raise SARFileError(path, 'not an MSTAR Phoenix file or truncated header '
-                           '(no [EndofPhoenixHeader])')
+        raise SARFileError(
+            path, 'not an MSTAR Phoenix file or truncated header '
+            '(no [EndofPhoenixHeader])')
     header = {}
     for line in raw[:end].decode('latin-1').splitlines()[1:]:
         if '=' not in line:
@@ -79,8 +79,9 @@ def read_mstar_raw(path, data=None):
         phase = values[rows * cols:].reshape(rows, cols)
         image = (magnitude * np.exp(1j * phase)).astype(np.complex64)
     elif payload == plane:
-        image = np.frombuffer(data, dtype='>f4', count=rows * cols,
-                              offset=offset).reshape(rows, cols).astype(np.float32)
+        image = np.frombuffer(
+            data, dtype='>f4', count=rows * cols, offset=offset).reshape(rows,
+                                                                         cols).astype(np.float32)
     else:
         raise SARFileError(
             path, f'MSTAR header says {rows} x {cols} pixels after a {offset}-byte header, i.e. '
@@ -99,9 +100,10 @@ def write_mstar_raw(path, magnitude, phase=None, **fields):
         **fields: Extra header fields (``TargetType``, ``DesiredDepression``, ``TargetAz``...).
     """
     rows, cols = magnitude.shape
-    lines = ['[PhoenixHeaderVer01.04]', 'PhoenixHeaderLength= {length:010d}',
-             'native_header_length= 0000000000', f'NumberOfColumns= {cols}',
-             f'NumberOfRows= {rows}'] + [f'{k}= {v}' for k, v in fields.items()]
+    lines = [
+        '[PhoenixHeaderVer01.04]', 'PhoenixHeaderLength= {length:010d}',
+        'native_header_length= 0000000000', f'NumberOfColumns= {cols}', f'NumberOfRows= {rows}'
+    ] + [f'{k}= {v}' for k, v in fields.items()]
     text = '\n'.join(lines) + '\n[EndofPhoenixHeader]\n'
     length = len(text.format(length=0).encode())
     header = text.format(length=length).encode()

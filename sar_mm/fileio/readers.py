@@ -29,7 +29,8 @@ def _as_hwc(array, path):
     if array.ndim == 2:
         array = array[:, :, None]
     elif array.ndim != 3:
-        raise SARFileError(path, f'expected a 2-D image or (H, W, C) bands, got shape {array.shape}')
+        raise SARFileError(path,
+                           f'expected a 2-D image or (H, W, C) bands, got shape {array.shape}')
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise SARFileError(path, f'zero-size image of shape {array.shape}')
     return array

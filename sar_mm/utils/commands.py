@@ -37,8 +37,11 @@ def log_tail(log_path: str, max_lines: int = 40, max_chars: int = 4000) -> str:
     return '\n'.join(lines[-max_lines:])[-max_chars:]
 
 
-def run_logged(cmd: Sequence[str], log_path: str, cwd: Optional[str] = None,
-               env: Optional[Mapping[str, str]] = None, echo: bool = False,
+def run_logged(cmd: Sequence[str],
+               log_path: str,
+               cwd: Optional[str] = None,
+               env: Optional[Mapping[str, str]] = None,
+               echo: bool = False,
                tail_lines: int = 40) -> float:
     """Run ``cmd``, writing its stdout and stderr to ``log_path``.
 
@@ -68,15 +71,21 @@ def run_logged(cmd: Sequence[str], log_path: str, cwd: Optional[str] = None,
     start = time.perf_counter()
     with open(log_path, 'w') as log:
         if echo:  # tee: console and log
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, errors='replace')
+            proc = subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors='replace')
             for line in proc.stdout:
                 sys.stdout.write(line)
                 log.write(line)
             returncode = proc.wait()
         else:
-            returncode = subprocess.run(cmd, cwd=cwd, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT).returncode
+            returncode = subprocess.run(
+                cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
     seconds = time.perf_counter() - start
     if returncode != 0:
         raise CommandError(cmd, returncode, log_path, log_tail(log_path, tail_lines))

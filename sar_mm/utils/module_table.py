@@ -37,8 +37,14 @@ def registered_modules():
         for name, cls in registry.module_dict.items():
             module = getattr(cls, '__module__', '')
             if module.split('.')[0] == 'sar_mm':
-                rows.append(dict(name=name, registry=reg_name, scope=scope, cls=cls,
-                                 module=module, registry_obj=registry))
+                rows.append(
+                    dict(
+                        name=name,
+                        registry=reg_name,
+                        scope=scope,
+                        cls=cls,
+                        module=module,
+                        registry_obj=registry))
     return sorted(rows, key=lambda r: (r['scope'], r['registry'], r['name']))
 
 

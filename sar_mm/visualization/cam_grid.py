@@ -50,22 +50,41 @@ def draw_cam_grid(pictures, cams, row_labels, col_titles, notes, out_file, image
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     for r in range(rows):
         y0 = (height - TOP_PX - (r + 1) * CELL_PX) / height
-        fig.text(LEFT_PX / 2 / width, y0 + CELL_PX / 2 / height, row_labels[r],
-                 rotation=90, ha='center', va='center', fontsize=8)
+        fig.text(
+            LEFT_PX / 2 / width,
+            y0 + CELL_PX / 2 / height,
+            row_labels[r],
+            rotation=90,
+            ha='center',
+            va='center',
+            fontsize=8)
         for c in range(cols):
             ax = fig.add_axes([(LEFT_PX + c * CELL_PX) / width, y0, CELL_PX / width,
                                CELL_PX / height])
-            overlay = show_cam_on_image(pictures[c], cams[r][c], use_rgb=True,
-                                        image_weight=image_weight)
+            overlay = show_cam_on_image(
+                pictures[c], cams[r][c], use_rgb=True, image_weight=image_weight)
             ax.imshow(overlay, interpolation='nearest')
             ax.set_xticks([])
             ax.set_yticks([])
             if notes[r][c]:
-                ax.text(0.02, 0.02, notes[r][c], transform=ax.transAxes, fontsize=7,
-                        color='white', va='bottom', ha='left',
-                        bbox=dict(facecolor='black', alpha=0.55, pad=1.5, linewidth=0))
+                ax.text(
+                    0.02,
+                    0.02,
+                    notes[r][c],
+                    transform=ax.transAxes,
+                    fontsize=7,
+                    color='white',
+                    va='bottom',
+                    ha='left',
+                    bbox=dict(facecolor='black', alpha=0.55, pad=1.5, linewidth=0))
             if r == 0:
-                fig.text((LEFT_PX + (c + 0.5) * CELL_PX) / width, 1 - TOP_PX / 2 / height,
-                         col_titles[c], ha='center', va='center', fontsize=7.5, wrap=True)
+                fig.text(
+                    (LEFT_PX + (c + 0.5) * CELL_PX) / width,
+                    1 - TOP_PX / 2 / height,
+                    col_titles[c],
+                    ha='center',
+                    va='center',
+                    fontsize=7.5,
+                    wrap=True)
     fig.savefig(out_file, dpi=DPI)
     plt.close(fig)

@@ -60,8 +60,11 @@ def write_all_formats(folder, amp, phase_seed=1):
     from sar_mm.fileio import write_mstar_raw
     os.makedirs(folder, exist_ok=True)
     phase = np.random.default_rng(phase_seed).uniform(-np.pi, np.pi, amp.shape)
-    paths = dict(mstar=osp.join(folder, 'HB03787.015'), png16=osp.join(folder, 'chip16.png'),
-                 tiff=osp.join(folder, 'chipf32.tif'), npy=osp.join(folder, 'chipc64.npy'))
+    paths = dict(
+        mstar=osp.join(folder, 'HB03787.015'),
+        png16=osp.join(folder, 'chip16.png'),
+        tiff=osp.join(folder, 'chipf32.tif'),
+        npy=osp.join(folder, 'chipc64.npy'))
     write_mstar_raw(paths['mstar'], amp, phase, TargetType='t72')
     cv2.imwrite(paths['png16'], amp.astype(np.uint16))
     tifffile.imwrite(paths['tiff'], amp.astype(np.float32))

@@ -9,8 +9,8 @@ from sar_mm.apis import SARImageClassificationInferencer, init_sar_classifier
 from sar_mm.apis.cam import (CAM_METHODS, TokenGridReshape, check_categories, compute_cams,
                              default_target_layers, get_target_layers, method_column_title,
                              prepare_cam_input, resolve_cam_method)
-from .helpers import (CLASSES, RESNET_CLS, VIT_CLS, config_path, save_random_checkpoint,
-                      sar_amplitude)
+from .helpers import (CLASSES, RESNET_CLS, VIT_CLS, config_path, sar_amplitude,
+                      save_random_checkpoint)
 
 
 @pytest.fixture(scope='module')
@@ -18,8 +18,8 @@ def models(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cam')
     out = {}
     for name, config in (('resnet', RESNET_CLS), ('vit', VIT_CLS)):
-        ckpt = save_random_checkpoint(config, tmp / f'{name}.pth',
-                                      dataset_meta=dict(classes=CLASSES))
+        ckpt = save_random_checkpoint(
+            config, tmp / f'{name}.pth', dataset_meta=dict(classes=CLASSES))
         out[name] = init_sar_classifier(config_path(config), ckpt)
     return out
 
@@ -41,8 +41,10 @@ def test_method_names():
 
 def test_categories():
     assert check_categories(['1', 'van', 0], CLASSES) == [1, 4, 0]
-    with pytest.raises(ValueError, match=r'target category 5 is out of range: the model has 5 '
-                       r'classes \(0..4: tank, truck'):
+    with pytest.raises(
+            ValueError,
+            match=r'target category 5 is out of range: the model has 5 '
+            r'classes \(0..4: tank, truck'):
         check_categories([5], CLASSES)
     with pytest.raises(ValueError, match="target category 'ship' is not a class"):
         check_categories(['ship'], CLASSES)
@@ -111,6 +113,7 @@ def test_gradcam_on_a_frozen_backbone(tmp_path):
 
 
 class CollectMessages(logging.Handler):
+
     def __init__(self):
         super().__init__()
         self.messages = []
@@ -129,8 +132,7 @@ def test_a_one_pixel_target_map_is_reported(models):
     finally:
         logger.removeHandler(handler)
     assert out['cams'].max() == 0  # a 1 x 1 map at layer4 of a 32 px chip: blank
-    assert any('backbone.layer4 gives a 1x1 map for a 32x32 input' in m
-               for m in handler.messages)
+    assert any('backbone.layer4 gives a 1x1 map for a 32x32 input' in m for m in handler.messages)
 
 
 def test_vit_default_layer_is_the_last_one_patch_tokens_reach_the_class_token(models):
@@ -140,9 +142,11 @@ def test_vit_default_layer_is_the_last_one_patch_tokens_reach_the_class_token(mo
     block = model.backbone.layers[-1]
     outputs, handles = {}, []
     for name in ('ln1', 'ln2'):
+
         def keep(module, args, out, name=name):
             out.retain_grad()
             outputs[name] = out
+
         handles.append(getattr(block, name).register_forward_hook(keep))
     model(torch.randn(1, 1, 64, 64))[0, 0].backward()
     for handle in handles:

@@ -15,8 +15,8 @@ from sar_mm.apis import (SARDetInferencer, SARImageClassificationInferencer, SAR
                          display_image, inference_sar_classifier, init_sar_classifier)
 from sar_mm.engine import CheckpointMismatchError
 from sar_mm.fileio import read_sar
-from .helpers import (CLASSES, DEEPLAB, FCOS, RESNET_CLS, VIT_CLS, config_path,
-                      save_random_checkpoint, sar_amplitude, write_all_formats)
+from .helpers import (CLASSES, DEEPLAB, FCOS, RESNET_CLS, VIT_CLS, config_path, sar_amplitude,
+                      save_random_checkpoint, write_all_formats)
 
 
 @pytest.fixture(scope='module')
@@ -47,16 +47,17 @@ def test_classifier_on_every_format(resnet_ckpt, formats, tmp_path):
     assert [r['img_path'] for r in results] == sorted(formats.values())
     cfg = Config.fromfile(config_path(RESNET_CLS))
     for result in results:
-        assert set(result) == {'img_path', 'pred_label', 'pred_class', 'pred_score',
-                               'pred_scores', 'topk'}
+        assert set(result) == {
+            'img_path', 'pred_label', 'pred_class', 'pred_score', 'pred_scores', 'topk'
+        }
         assert list(result['pred_scores']) == CLASSES
         scores = np.array(list(result['pred_scores'].values()))
         assert scores.sum() == pytest.approx(1.0, abs=1e-5)
         assert result['pred_class'] == CLASSES[result['pred_label']] == result['topk'][0][0]
         assert result['pred_score'] == pytest.approx(scores.max())
         # exactly the numbers of the config's test pipeline
-        np.testing.assert_allclose(scores, reference_scores(inferencer.model, cfg,
-                                                            result['img_path']), atol=1e-6)
+        np.testing.assert_allclose(
+            scores, reference_scores(inferencer.model, cfg, result['img_path']), atol=1e-6)
     # the same amplitudes in four formats: the same prediction
     first = np.array(list(results[0]['pred_scores'].values()))
     for result in results[1:]:
@@ -153,7 +154,9 @@ def test_detector_on_a_float_scene(tmp_path, scene):
 def test_segmentor_on_a_float_scene(tmp_path, scene):
     ckpt = save_random_checkpoint(DEEPLAB, tmp_path / 'deeplab.pth')
     inferencer = SARSegInferencer(config_path(DEEPLAB), ckpt, device='cpu')
-    out = inferencer([scene], show_dir=str(tmp_path / 'vis'), mask_dir=str(tmp_path / 'masks'),
+    out = inferencer([scene],
+                     show_dir=str(tmp_path / 'vis'),
+                     mask_dir=str(tmp_path / 'masks'),
                      return_masks=True)
     result = out['predictions'][0]
     assert result['img_path'] == scene and result['img_shape'] == [96, 128]

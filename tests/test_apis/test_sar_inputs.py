@@ -58,11 +58,9 @@ def test_split_loading_step_keeps_the_config_pipeline():
     assert pipeline[0] is loader and pipeline[1:] == steps[1:]
 
     # mmcv's LoadImageFromFile is swapped for LoadSARImage (3 channels for colour loading)
-    loader, pipeline = split_loading_step([dict(type='LoadImageFromFile'),
-                                           dict(type='PackInputs')])
+    loader, pipeline = split_loading_step([dict(type='LoadImageFromFile'), dict(type='PackInputs')])
     assert loader.to == 'amplitude' and loader.repeat_to == 3 and pipeline[0] is loader
-    loader, _ = split_loading_step([dict(type='mmdet.LoadImageFromFile',
-                                         color_type='grayscale')])
+    loader, _ = split_loading_step([dict(type='mmdet.LoadImageFromFile', color_type='grayscale')])
     assert loader.repeat_to is None
     loader, _ = split_loading_step([dict(type='LoadSARImage', to='complex', bands=[0])])
     assert (loader.to, loader.bands) == ('complex', [0])
@@ -76,8 +74,8 @@ def test_list_sar_images_recurses_and_finds_mstar(tmp_path, formats):
     (root / 'notes.txt').write_text('not an image')
     (root / '.hidden.png').write_bytes(b'x')
     found = list_sar_images(str(root))
-    assert [os.path.basename(p) for p in found] == [
-        'HB03787.015', 'chip16.png', 'chipc64.npy', 'chipf32.tif']
+    assert [os.path.basename(p)
+            for p in found] == ['HB03787.015', 'chip16.png', 'chipc64.npy', 'chipf32.tif']
     assert list_sar_images(formats['mstar']) == [formats['mstar']]
     assert expand_inputs([str(root), formats['tiff']]) == found + [formats['tiff']]
     (tmp_path / 'empty').mkdir()

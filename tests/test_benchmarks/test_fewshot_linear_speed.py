@@ -33,13 +33,16 @@ def test_both_protocols_on_the_same_draws(synthetic_root, tmp_path, capsys):
     data_root = osp.join(synthetic_root, 'vehicles') + '/'
     config = write_config(tmp_path / 'tiny.py', bench.SYNTHETIC_CONFIG,
                           BODY.format(data_root=data_root))
-    out = bench.main(['--config', config, '--data-root', str(tmp_path / 'no_mstar'),
-                      '--synthetic', '--shots', '2', '--seeds', '0', '1', '--runner-epochs', '1',
-                      '--work-dir', str(tmp_path / 'wd')])
+    out = bench.main([
+        '--config', config, '--data-root',
+        str(tmp_path / 'no_mstar'), '--synthetic', '--shots', '2', '--seeds', '0', '1',
+        '--runner-epochs', '1', '--work-dir',
+        str(tmp_path / 'wd')
+    ])
     printed = capsys.readouterr().out
     assert out['ratio'] == pytest.approx(out['reference_s'] / out['linear_s'])
-    ratio = float(re.search(r'speed-up \(wall time linear-runner / linear\): ([0-9.]+)x',
-                            printed).group(1))
+    ratio = float(
+        re.search(r'speed-up \(wall time linear-runner / linear\): ([0-9.]+)x', printed).group(1))
     assert ratio == pytest.approx(out['ratio'], abs=0.06)
     assert re.search(r'extraction [0-9.]+ s once', printed)
     # both modes evaluated the same two draws on the same 50 held-out chips

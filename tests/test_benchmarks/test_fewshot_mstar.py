@@ -10,8 +10,8 @@ from benchmarks import fewshot_mstar as bench
 
 def test_defaults_and_quick():
     args = bench.parse_args([])
-    assert (args.shots, args.seeds, args.modes) == ([10, 20, 40], [0, 1, 2],
-                                                    ['linear', 'knn', 'finetune'])
+    assert (args.shots, args.seeds, args.modes) == ([10, 20,
+                                                     40], [0, 1, 2], ['linear', 'knn', 'finetune'])
     assert args.methods == list(bench.METHODS) and args.checkpoints == {}
     quick = bench.parse_args(['--quick'])
     for key, value in bench.QUICK.items():
@@ -19,10 +19,10 @@ def test_defaults_and_quick():
     assert quick.synthetic
 
 
-@pytest.mark.parametrize('argv', [['--pretrain-epochs', '0'], ['--seeds', '1', '1'],
-                                  ['--shots', '0'], ['--checkpoint', 'random_vit=x.pth'],
-                                  ['--checkpoint', 'simclr'], ['--checkpoint', 'simclr=/no/file'],
-                                  ['--methods', 'moco']])
+@pytest.mark.parametrize('argv',
+                         [['--pretrain-epochs', '0'], ['--seeds', '1', '1'], ['--shots', '0'],
+                          ['--checkpoint', 'random_vit=x.pth'], ['--checkpoint', 'simclr'],
+                          ['--checkpoint', 'simclr=/no/file'], ['--methods', 'moco']])
 def test_bad_arguments_are_rejected(argv, capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(argv)
@@ -43,27 +43,32 @@ def test_mstar_layout_and_test_list(tmp_path):
     assert data['labelled'] == dict(type='MSTAR', data_root=str(tmp_path), ann_file='train.txt')
     assert data['pool'] == dict(data_root=str(tmp_path), roots=['train'])
     with pytest.raises(FileNotFoundError, match='test15.txt'):
-        bench.resolve_data(bench.parse_args(['--data-root', str(tmp_path), '--test-list',
-                                             'test15.txt']))
+        bench.resolve_data(
+            bench.parse_args(['--data-root',
+                              str(tmp_path), '--test-list', 'test15.txt']))
     (tmp_path / 'test15.txt').write_text('test/2S1/b.jpeg 0\n')
-    data = bench.resolve_data(bench.parse_args(['--data-root', str(tmp_path), '--test-list',
-                                                'test15.txt']))
+    data = bench.resolve_data(
+        bench.parse_args(['--data-root', str(tmp_path), '--test-list', 'test15.txt']))
     assert not data['transductive']  # pretraining never saw a separate test list
     with pytest.raises(ValueError, match='--test-list needs the MSTAR data'):
         bench.resolve_data(bench.parse_args(['--synthetic', '--test-list', 'test15.txt']))
 
 
 def _synthetic_data(root):
-    return dict(labelled=dict(type='SARClassificationDataset',
-                              data_root=osp.join(root, 'vehicles'), ann_file='meta/all.txt'),
-                pool=dict(data_root=osp.join(root, 'unlabeled'), roots=['']), num_classes=5,
-                transductive=False)
+    return dict(
+        labelled=dict(
+            type='SARClassificationDataset',
+            data_root=osp.join(root, 'vehicles'),
+            ann_file='meta/all.txt'),
+        pool=dict(data_root=osp.join(root, 'unlabeled'), roots=['']),
+        num_classes=5,
+        transductive=False)
 
 
 def test_derived_configs(synthetic_root, tmp_path):
     data = _synthetic_data(synthetic_root)
-    args = bench.parse_args(['--pretrain-epochs', '10', '--finetune-epochs', '7', '--shots',
-                             '3', '5'])
+    args = bench.parse_args(
+        ['--pretrain-epochs', '10', '--finetune-epochs', '7', '--shots', '3', '5'])
     simclr = bench.pretrain_config('simclr', data, args, str(tmp_path / 's'))
     assert simclr.train_dataloader.dataset.data_root == data['pool']['data_root']
     assert simclr.model.backbone.type == 'SARResNet'
@@ -83,8 +88,8 @@ def test_derived_configs(synthetic_root, tmp_path):
     ckpt = str(tmp_path / 'epoch_10.pth')
     vit = bench.recognition_config('sar_jepa', data, args, str(tmp_path / 'v'), ckpt)
     assert vit.model.backbone.img_size == 64 and vit.model.head.num_classes == 5
-    assert vit.model.backbone.init_cfg == dict(type='Pretrained', prefix='backbone.',
-                                               checkpoint=ckpt, missing='warn')
+    assert vit.model.backbone.init_cfg == dict(
+        type='Pretrained', prefix='backbone.', checkpoint=ckpt, missing='warn')
     assert vit.train_cfg.max_epochs == 7 and vit.param_scheduler[-1]['end'] == 7
     for loader in (vit.train_dataloader, vit.test_dataloader):
         assert loader.dataset.type == 'SARClassificationDataset'
@@ -108,8 +113,17 @@ def test_test_list_replaces_the_held_out_rest(tmp_path):
 
 
 def _row(backbone, init, mode, shots, top1, std):
-    return dict(backbone=backbone, init=init, mode=mode, shots=shots, num_seeds=3, top1=top1,
-                top1_std=std, per_class=top1 - 1, per_class_std=std, pretrain_seconds=None)
+    return dict(
+        backbone=backbone,
+        init=init,
+        mode=mode,
+        shots=shots,
+        num_seeds=3,
+        top1=top1,
+        top1_std=std,
+        per_class=top1 - 1,
+        per_class_std=std,
+        pretrain_seconds=None)
 
 
 def test_gains_are_over_the_best_random_init_of_any_family(tmp_path):
@@ -123,9 +137,9 @@ def test_gains_are_over_the_best_random_init_of_any_family(tmp_path):
     ])
     gains = [(r['gain'], r['beyond_spread']) for r in results]
     assert gains[0] == (None, None) and gains[2] == (None, None)
-    assert gains[1] == (pytest.approx(6.0), True)     # 6 > 2.0 + 1.5
-    assert gains[3] == (pytest.approx(-4.0), False)   # against the ResNet's 54, not the ViT's 35
-    assert gains[4] == (pytest.approx(2.0), False)    # 2 < 3.0 + 0.5: within the seed spread
+    assert gains[1] == (pytest.approx(6.0), True)  # 6 > 2.0 + 1.5
+    assert gains[3] == (pytest.approx(-4.0), False)  # against the ResNet's 54, not the ViT's 35
+    assert gains[4] == (pytest.approx(2.0), False)  # 2 < 3.0 + 0.5: within the seed spread
     table = bench.format_table(results)
     assert '| R | SimCLR | linear | 10 | 60.00 ± 2.00 | 59.00 ± 2.00 | +6.00 | yes |' in table
     paths = bench.write_report(str(tmp_path), 'header text', results)
@@ -142,8 +156,14 @@ def test_read_results(tmp_path):
                         'mean_per_class_std\nlinear,10,3,61.5,2.0,60.0,1.5\n'
                         'knn,20,1,40.0,0.0,39.0,0.0\n')
     rows = bench.read_results(str(csv_file))
-    assert rows[0] == dict(mode='linear', shots=10, num_seeds=3, top1=61.5, top1_std=2.0,
-                           per_class=60.0, per_class_std=1.5)
+    assert rows[0] == dict(
+        mode='linear',
+        shots=10,
+        num_seeds=3,
+        top1=61.5,
+        top1_std=2.0,
+        per_class=60.0,
+        per_class_std=1.5)
     assert rows[1]['shots'] == 20
     csv_file.write_text('mode,shots,num_seeds,top1_mean,top1_std,mean_per_class_mean,'
                         'mean_per_class_std\n')
@@ -161,11 +181,14 @@ def test_last_checkpoint_errors(tmp_path):
 
 def test_quick_run_end_to_end(tmp_path):
     work_dir = tmp_path / 'bench'
-    results = bench.main(['--quick', '--methods', 'random_resnet', 'simclr', '--modes',
-                          'linear', 'knn', '--work-dir', str(work_dir)])
-    assert [(r['init'], r['mode'], r['shots']) for r in results] == [
-        ('random init', 'linear', 2), ('random init', 'knn', 2), ('SimCLR', 'linear', 2),
-        ('SimCLR', 'knn', 2)]
+    results = bench.main([
+        '--quick', '--methods', 'random_resnet', 'simclr', '--modes', 'linear', 'knn', '--work-dir',
+        str(work_dir)
+    ])
+    assert [(r['init'], r['mode'], r['shots']) for r in results] == [('random init', 'linear', 2),
+                                                                     ('random init', 'knn', 2),
+                                                                     ('SimCLR', 'linear', 2),
+                                                                     ('SimCLR', 'knn', 2)]
     assert all(0 <= r['top1'] <= 100 for r in results)
     assert results[2]['gain'] == pytest.approx(results[2]['top1'] - results[0]['top1'])
     assert osp.isfile(bench.last_checkpoint(str(work_dir / 'pretrain_simclr')))

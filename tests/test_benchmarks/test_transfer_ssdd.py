@@ -32,14 +32,24 @@ def test_generated_fallback_and_config(tmp_path):
     data = bench.prepare_data(args, str(tmp_path))
     assert not data['real'] and data['splits']['train']['images'] == 8
     assert osp.isfile(osp.join(data['root'], 'annotations', 'train_png8.json'))
-    png = cv2.imread(osp.join(data['root'], 'png8', 'train', 'train_0000.png'),
-                     cv2.IMREAD_UNCHANGED)
+    png = cv2.imread(
+        osp.join(data['root'], 'png8', 'train', 'train_0000.png'), cv2.IMREAD_UNCHANGED)
     assert png.dtype == np.uint8 and png.std() > 10
     mean, std = bench.db_statistics(data['root'], data['db_floor'])
     assert -40 < mean < 0 and std > 1
-    body = bench.FCOS_BODY.format(size=128, mean=mean, std=std, db_floor=data['db_floor'],
-                                  batch=2, root=data['root'], iters=6, warmup=1, milestone=4,
-                                  lr=0.005, seed=0, score_thr=0.0)
+    body = bench.FCOS_BODY.format(
+        size=128,
+        mean=mean,
+        std=std,
+        db_floor=data['db_floor'],
+        batch=2,
+        root=data['root'],
+        iters=6,
+        warmup=1,
+        milestone=4,
+        lr=0.005,
+        seed=0,
+        score_thr=0.0)
     cfg = Config.fromfile(bench.write_config(str(tmp_path / 'fcos.py'), bench.FCOS_R18, body))
     assert cfg.val_cfg is None and cfg.train_cfg.max_iters == 6
     assert cfg.test_evaluator.ann_file == data['root'] + 'annotations/val.json'

@@ -10,8 +10,7 @@ from mmengine.registry import DefaultScope
 
 SOC10 = ('2S1', 'BMP2', 'BRDM_2', 'BTR60', 'BTR70', 'D7', 'T62', 'T72', 'ZIL131', 'ZSU_23_4')
 # Folder spellings met in MSTAR copies, in SOC10 order.
-MSTAR_FOLDERS = ('2S1', 'BMP2', 'BRDM2', 'BTR_60', 'BTR70', 'D7', 'T62', 'T72', 'ZIL_131',
-                 'ZSU234')
+MSTAR_FOLDERS = ('2S1', 'BMP2', 'BRDM2', 'BTR_60', 'BTR70', 'D7', 'T62', 'T72', 'ZIL_131', 'ZSU234')
 
 
 def _write_chip(path, seed=0, size=8):
@@ -44,8 +43,8 @@ def _mstar_tree(root, per_class=3, folders=MSTAR_FOLDERS, raw=True):
     exts = ('.015', '.npy', '.png') if raw else ('.npy', '.png')
     for c, folder in enumerate(folders):
         for i in range(per_class):
-            _write_chip(osp.join(root, folder, f'HB{c:02d}{i:03d}{exts[i % len(exts)]}'),
-                        seed=c * 100 + i)
+            _write_chip(
+                osp.join(root, folder, f'HB{c:02d}{i:03d}{exts[i % len(exts)]}'), seed=c * 100 + i)
     return str(root)
 
 
@@ -78,17 +77,19 @@ def test_mstar_folder_mode_aliases_and_raw_extensions(tmp_path):
 
 def test_mstar_skips_unselected_folders_and_serial_number_aliases(tmp_path):
     from sar_mm.datasets import MSTAR
-    root = _mstar_tree(tmp_path / 'mixed', per_class=2,
-                       folders=('2S1', 'BRDM_2', 'BTR_60', 'D7', 'SLICY', 'T62', 'ZIL131',
-                                'ZSU_23_4', 'BMP2_SN9563', 'T72_SN132'))
+    root = _mstar_tree(
+        tmp_path / 'mixed',
+        per_class=2,
+        folders=('2S1', 'BRDM_2', 'BTR_60', 'D7', 'SLICY', 'T62', 'ZIL131', 'ZSU_23_4',
+                 'BMP2_SN9563', 'T72_SN132'))
     soc = MSTAR(data_prefix=root)  # SLICY is not a SOC class: its folder is skipped
     assert len(soc) == 9 * 2
     assert not any('SLICY' in d['img_path'] for d in soc)
     by_folder = {osp.basename(osp.dirname(d['img_path'])): SOC10[d['gt_label']] for d in soc}
     assert by_folder['BMP2_SN9563'] == 'BMP2' and by_folder['T72_SN132'] == 'T72'
     mixed = MSTAR(data_prefix=root, variant='mixed8')
-    assert mixed.metainfo['classes'] == ('2S1', 'BRDM_2', 'BTR60', 'D7', 'SLICY', 'T62',
-                                         'ZIL131', 'ZSU_23_4')
+    assert mixed.metainfo['classes'] == ('2S1', 'BRDM_2', 'BTR60', 'D7', 'SLICY', 'T62', 'ZIL131',
+                                         'ZSU_23_4')
     assert len(mixed) == 8 * 2 and np.bincount([d['gt_label'] for d in mixed]).tolist() == [2] * 8
 
 
@@ -98,11 +99,18 @@ def test_mstar_class_subsets_are_validated(tmp_path):
     sub = MSTAR(data_prefix=root, classes=['t_72', 'bmp2', 'BTR-70'])
     assert sub.metainfo['classes'] == ('T72', 'BMP2', 'BTR70')
     assert len(sub) == 6
-    assert {osp.basename(osp.dirname(d['img_path'])): d['gt_label'] for d in sub} == {
-        'T72': 0, 'BMP2': 1, 'BTR70': 2}
+    assert {
+        osp.basename(osp.dirname(d['img_path'])): d['gt_label']
+        for d in sub
+    } == {
+        'T72': 0,
+        'BMP2': 1,
+        'BTR70': 2
+    }
     assert MSTAR(data_prefix=root, variant='soc3').metainfo['classes'] == ('BMP2', 'BTR70', 'T72')
-    assert MSTAR(data_prefix=root, metainfo=dict(classes=('ZSU234', 'D7'))).metainfo[
-        'classes'] == ('ZSU_23_4', 'D7')
+    assert MSTAR(
+        data_prefix=root,
+        metainfo=dict(classes=('ZSU234', 'D7'))).metainfo['classes'] == ('ZSU_23_4', 'D7')
     with pytest.raises(ValueError, match="unknown class 'M1A1'"):
         MSTAR(data_prefix=root, classes=['T72', 'M1A1'])
     with pytest.raises(ValueError, match='given twice'):
@@ -125,12 +133,13 @@ def test_mstar_few_shot_is_deterministic_stratified_and_order_free(tmp_path):
     assert set(train_paths).isdisjoint(d['img_path'] for d in rest)
     assert set(train_paths) | {d['img_path'] for d in rest} == {d['img_path'] for d in full}
     assert train_paths == [d['img_path'] for d in MSTAR(data_prefix=root, num_shots=2, seed=3)]
-    other_seeds = [{d['img_path'] for d in MSTAR(data_prefix=root, num_shots=2, seed=s)}
-                   for s in (4, 5)]
+    other_seeds = [{d['img_path']
+                    for d in MSTAR(data_prefix=root, num_shots=2, seed=s)} for s in (4, 5)]
     assert any(paths != set(train_paths) for paths in other_seeds)
     # the same shots from a shuffled list file naming the classes by their aliases
-    lines = [f'{osp.relpath(d["img_path"], str(tmp_path))}\t{MSTAR_FOLDERS[d["gt_label"]]}'
-             for d in full]
+    lines = [
+        f'{osp.relpath(d["img_path"], str(tmp_path))}\t{MSTAR_FOLDERS[d["gt_label"]]}' for d in full
+    ]
     random.Random(0).shuffle(lines)
     ann = _write_list(tmp_path / 'soc_train.txt', lines)
     listed = MSTAR(data_root=str(tmp_path), ann_file=ann, num_shots=2, seed=3)
@@ -225,24 +234,30 @@ def test_opensarship_tab_list_with_spaced_class_names(tmp_path):
         _write_chip(str(tmp_path / scene / name), seed=i)
     lines = [f'{scene}/{name}\t{label}' for name, label in items]
     ann = _write_list(tmp_path / 'opensarship_all.txt', lines)
-    ds = OpenSARShip(data_root=str(tmp_path), ann_file=ann,
-                     pipeline=[dict(type='LoadSARImage'), dict(type='PackInputs')])
+    ds = OpenSARShip(
+        data_root=str(tmp_path),
+        ann_file=ann,
+        pipeline=[dict(type='LoadSARImage'), dict(type='PackInputs')])
     assert ds.metainfo['classes'] == ('Cargo', 'Law Enforcement', 'Other Type')
     assert [ds.get_data_info(i)['gt_label'] for i in range(len(ds))] == [0, 2, 1, 0]
     assert tuple(ds[0]['inputs'].shape) == (1, 8, 8)
     # given classes: names match them (case/space-insensitively), indices index them
-    given = OpenSARShip(data_root=str(tmp_path), ann_file=ann, metainfo=dict(
-        classes=('Other Type', 'Cargo', 'LawEnforcement')))
+    given = OpenSARShip(
+        data_root=str(tmp_path),
+        ann_file=ann,
+        metainfo=dict(classes=('Other Type', 'Cargo', 'LawEnforcement')))
     assert [d['gt_label'] for d in given] == [1, 0, 2, 1]
     # a spaced name after a space separator is not a class; the error says so
     spaced = _write_list(tmp_path / 'spaced.txt', [lines[0], f'{scene}/{items[1][0]} Other Type'])
     with pytest.raises(ValueError, match=r"spaced\.txt, line 2: label 'Type' .*need a tab"):
-        OpenSARShip(data_root=str(tmp_path), ann_file=spaced,
-                    metainfo=dict(classes=('Cargo', 'Other Type')))
+        OpenSARShip(
+            data_root=str(tmp_path),
+            ann_file=spaced,
+            metainfo=dict(classes=('Cargo', 'Other Type')))
     with pytest.raises(ValueError, match=r"opensarship_all\.txt, line 1: label 'Cargo' is not one"):
         OpenSARShip(data_root=str(tmp_path), ann_file=ann, variant='3class')
-    three = _write_list(tmp_path / 'three.txt', [f'{scene}/{items[0][0]}\tBulk Carrier',
-                                                 f'{scene}/{items[1][0]}\tTanker'])
+    three = _write_list(tmp_path / 'three.txt',
+                        [f'{scene}/{items[0][0]}\tBulk Carrier', f'{scene}/{items[1][0]}\tTanker'])
     ds3 = OpenSARShip(data_root=str(tmp_path), ann_file=three, variant='3class')
     assert ds3.metainfo['classes'] == OpenSARShip.THREE_CLASSES
     assert [d['gt_label'] for d in ds3] == [0, 2]
@@ -250,16 +265,19 @@ def test_opensarship_tab_list_with_spaced_class_names(tmp_path):
 
 def test_fusar_ship_sarhub_style_absolute_list(tmp_path):
     from sar_mm.datasets import FUSARShip
-    paths = [_write_chip(str(tmp_path / 'FUSAR' / cls / f'Ship_C01S07N{i:04d}.npy'), seed=i)
-             for i, cls in enumerate(['Cargo', 'Fishing', 'Tanker', 'Tug'])]
+    paths = [
+        _write_chip(str(tmp_path / 'FUSAR' / cls / f'Ship_C01S07N{i:04d}.npy'), seed=i)
+        for i, cls in enumerate(['Cargo', 'Fishing', 'Tanker', 'Tug'])
+    ]
     ann = _write_list(tmp_path / 'FuSAR_train.txt',
                       [f'{paths[0]} 0', f'{paths[1]} 2', f'{paths[2]} 4', f'{paths[3]} Tug'])
     ds = FUSARShip(ann_file=ann)
     assert ds.metainfo['classes'] == ('Cargo', 'Dredger', 'Fishing', 'Passenger', 'Tanker', 'Tug')
     assert [d['gt_label'] for d in ds] == [0, 2, 4, 5]
     assert [d['img_path'] for d in ds] == paths
-    with pytest.raises(ValueError, match=r'FuSAR_train\.txt, line 3: label index 4 is outside '
-                                         r'the 3 classes'):
+    with pytest.raises(
+            ValueError, match=r'FuSAR_train\.txt, line 3: label index 4 is outside '
+            r'the 3 classes'):
         FUSARShip(ann_file=ann, metainfo=dict(classes=('Cargo', 'Fishing', 'Tanker')))
     # folder mode reads the selected categories of the release tree and skips the others
     _write_chip(str(tmp_path / 'FUSAR' / 'Other' / 'Reserved' / 'Ship_C99.npy'))
@@ -283,37 +301,46 @@ def test_sar_acd_folders_with_aliases(tmp_path):
 
 def test_opensarurban_names_and_aliases(tmp_path):
     from sar_mm.datasets import OpenSARUrban
-    names = ['denselow_x4233_y10364_Polygon27_vv.npy', 'highbuildings_x1_y2_Polygon3_vv.npy',
-             'highbuilding_x3_y4_Polygon5_vv.npy', 'StorageArea_x8_y9_Polygon50_vv.npy']
+    names = [
+        'denselow_x4233_y10364_Polygon27_vv.npy', 'highbuildings_x1_y2_Polygon3_vv.npy',
+        'highbuilding_x3_y4_Polygon5_vv.npy', 'StorageArea_x8_y9_Polygon50_vv.npy'
+    ]
     for i, name in enumerate(names):
         _write_chip(str(tmp_path / 'OSU' / name), seed=i)
     ann = _write_list(tmp_path / 'osu_val.txt', [
-        f'OSU/{names[0]} denselow', f'OSU/{names[1]} highbuildings',
-        f'OSU/{names[2]} highbuilding', f'OSU/{names[3]} 8'])
+        f'OSU/{names[0]} denselow', f'OSU/{names[1]} highbuildings', f'OSU/{names[2]} highbuilding',
+        f'OSU/{names[3]} 8'
+    ])
     ds = OpenSARUrban(data_root=str(tmp_path), ann_file=ann)
     classes = ds.metainfo['classes']
     assert len(classes) == 10
-    assert [classes[d['gt_label']] for d in ds] == [
-        'DenseResidential', 'HighBuildings', 'HighBuildings', 'StorageArea']
+    assert [classes[d['gt_label']]
+            for d in ds] == ['DenseResidential', 'HighBuildings', 'HighBuildings', 'StorageArea']
 
 
 # --------------------------------------------------------------------------- BigEarthNet-S1
 
 
 def _ben_files(tmp_path, n=3):
-    return [_write_chip(str(tmp_path / 'BEN' / f'S1A_IW_GRDH_1SDV_{i}_VV.npy'), seed=i)
-            for i in range(n)]
+    return [
+        _write_chip(str(tmp_path / 'BEN' / f'S1A_IW_GRDH_1SDV_{i}_VV.npy'), seed=i)
+        for i in range(n)
+    ]
 
 
 def test_bigearthnet_s1_multi_label(tmp_path):
     from mmpretrain.datasets import MultiLabelDataset
+
     from sar_mm.datasets import BigEarthNetS1
     _ben_files(tmp_path)
     ann = _write_list(tmp_path / 'ben_train.txt', [
         'BEN/S1A_IW_GRDH_1SDV_0_VV.npy 9,10', 'BEN/S1A_IW_GRDH_1SDV_1_VV.npy\t18',
-        'BEN/S1A_IW_GRDH_1SDV_2_VV.npy 13,2,2,0'])
-    ds = BigEarthNetS1(data_root=str(tmp_path), ann_file=ann,
-                       pipeline=[dict(type='LoadSARImage'), dict(type='PackInputs')])
+        'BEN/S1A_IW_GRDH_1SDV_2_VV.npy 13,2,2,0'
+    ])
+    ds = BigEarthNetS1(
+        data_root=str(tmp_path),
+        ann_file=ann,
+        pipeline=[dict(type='LoadSARImage'), dict(type='PackInputs')])
     assert isinstance(ds, MultiLabelDataset)
     assert len(ds.metainfo['classes']) == 19
     assert ds.metainfo['classes'][18] == 'Marine waters'
@@ -376,8 +403,9 @@ def _registry_cases(tmp_path):
 
 
 def test_every_dataset_builds_from_the_registry_by_plain_name(tmp_path):
-    import sar_mm.datasets as sar_datasets
     from mmpretrain.registry import DATASETS
+
+    import sar_mm.datasets as sar_datasets
     cases = _registry_cases(tmp_path)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         for name, kwargs, length in cases:

@@ -45,21 +45,32 @@ def test_ship_detection_and_segmentation_pipelines(synthetic_root):
     from mmseg.registry import DATASETS as SEG_DATASETS
     root = osp.join(synthetic_root, 'ships')
     with DefaultScope.overwrite_default_scope('mmdet'):
-        det = DET_DATASETS.build(dict(
-            type='SARShipDataset', data_root=root, ann_file='annotations/train.json',
-            data_prefix=dict(img='images/train/'),
-            pipeline=[dict(type='LoadSARImage', to='db'), dict(type='LoadAnnotations'),
-                      dict(type='PackDetInputs')]))
+        det = DET_DATASETS.build(
+            dict(
+                type='SARShipDataset',
+                data_root=root,
+                ann_file='annotations/train.json',
+                data_prefix=dict(img='images/train/'),
+                pipeline=[
+                    dict(type='LoadSARImage', to='db'),
+                    dict(type='LoadAnnotations'),
+                    dict(type='PackDetInputs')
+                ]))
         sample = det[0]
     assert det.metainfo['classes'] == ('ship', )
     assert sample['inputs'].shape == (1, 128, 128)
     assert len(sample['data_samples'].gt_instances.bboxes) >= 1
     with DefaultScope.overwrite_default_scope('mmseg'):
-        seg = SEG_DATASETS.build(dict(
-            type='SARShipSegDataset', data_root=root,
-            data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
-            pipeline=[dict(type='LoadSARImage', to='db'), dict(type='LoadAnnotations'),
-                      dict(type='PackSegInputs')]))
+        seg = SEG_DATASETS.build(
+            dict(
+                type='SARShipSegDataset',
+                data_root=root,
+                data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
+                pipeline=[
+                    dict(type='LoadSARImage', to='db'),
+                    dict(type='LoadAnnotations'),
+                    dict(type='PackSegInputs')
+                ]))
         sample = seg[0]
     mask = sample['data_samples'].gt_sem_seg.data
     assert sample['inputs'].shape == (1, 128, 128) and set(mask.unique().tolist()) == {0, 1}

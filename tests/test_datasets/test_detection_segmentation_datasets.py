@@ -9,10 +9,16 @@ from mmengine.registry import DefaultScope
 
 import sar_mm  # noqa: F401
 
-DET_PIPELINE = [dict(type='LoadSARImage', to='db'), dict(type='LoadAnnotations'),
-                dict(type='PackDetInputs')]
-SEG_PIPELINE = [dict(type='LoadSARImage', file_kind='intensity', to='intensity'),
-                dict(type='LoadAnnotations'), dict(type='PackSegInputs')]
+DET_PIPELINE = [
+    dict(type='LoadSARImage', to='db'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackDetInputs')
+]
+SEG_PIPELINE = [
+    dict(type='LoadSARImage', file_kind='intensity', to='intensity'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
 
 # image name -> (height, width, COCO boxes [x, y, w, h])
 SCENES = {
@@ -27,11 +33,17 @@ def _write_coco(path, scenes, category='ship'):
     for i, (name, (h, w, boxes)) in enumerate(scenes.items(), start=1):
         images.append(dict(id=i, file_name=name, height=h, width=w))
         for box in boxes:
-            annotations.append(dict(id=len(annotations) + 1, image_id=i, category_id=1,
-                                    bbox=box, area=box[2] * box[3], iscrowd=0))
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=i,
+                    category_id=1,
+                    bbox=box,
+                    area=box[2] * box[3],
+                    iscrowd=0))
     with open(path, 'w') as f:
-        json.dump(dict(images=images, annotations=annotations,
-                       categories=[dict(id=1, name=category)]), f)
+        json.dump(
+            dict(images=images, annotations=annotations, categories=[dict(id=1, name=category)]), f)
 
 
 @pytest.fixture
@@ -50,8 +62,12 @@ def coco_root(tmp_path):
 
 def _build_det(type_, root, **kwargs):
     from mmdet.registry import DATASETS
-    cfg = dict(type=type_, data_root=str(root), ann_file='annotations/train.json',
-               data_prefix=dict(img='images/'), pipeline=DET_PIPELINE)
+    cfg = dict(
+        type=type_,
+        data_root=str(root),
+        ann_file='annotations/train.json',
+        data_prefix=dict(img='images/'),
+        pipeline=DET_PIPELINE)
     cfg.update(kwargs)
     with DefaultScope.overwrite_default_scope('mmdet'):
         ds = DATASETS.build(cfg)
@@ -101,8 +117,11 @@ def test_detection_missing_image_names_image_and_json(coco_root):
 def test_detection_empty_after_filtering_is_reported(coco_root):
     _write_coco(coco_root / 'annotations' / 'sea.json', {'scene_c.tif': SCENES['scene_c.tif']})
     with pytest.raises(ValueError, match=r'sea\.json is left after filtering'):
-        _build_det('SSDD', coco_root, ann_file='annotations/sea.json',
-                   filter_cfg=dict(filter_empty_gt=True))
+        _build_det(
+            'SSDD',
+            coco_root,
+            ann_file='annotations/sea.json',
+            filter_cfg=dict(filter_empty_gt=True))
     # the same file without filtering is a valid (negative-only) set
     ds, _ = _build_det('SSDD', coco_root, ann_file='annotations/sea.json')
     assert len(ds) == 1
@@ -139,9 +158,11 @@ def spacenet_root(tmp_path):
     for name, (h, w) in TILES.items():
         # band b holds intensities around 10 * (b + 1): HH, HV, VH, VV stay distinguishable
         bands = np.stack([10.0 * (b + 1) + rng.random((h, w)) for b in range(4)])
-        tifffile.imwrite(tmp_path / 'SAR-Intensity' / f'{PREFIX}{name}.tif',
-                         bands.astype(np.float32), photometric='minisblack',
-                         planarconfig='separate')
+        tifffile.imwrite(
+            tmp_path / 'SAR-Intensity' / f'{PREFIX}{name}.tif',
+            bands.astype(np.float32),
+            photometric='minisblack',
+            planarconfig='separate')
         mask = np.zeros((h, w), np.uint8)
         mask[2:7, 3:11] = 1
         mask[h - 4:, w - 5:] = 1
@@ -152,9 +173,11 @@ def spacenet_root(tmp_path):
 
 def _build_seg(root, pipeline=SEG_PIPELINE, **kwargs):
     from mmseg.registry import DATASETS
-    cfg = dict(type='SpaceNet6SAR', data_root=str(root),
-               data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
-               pipeline=pipeline)
+    cfg = dict(
+        type='SpaceNet6SAR',
+        data_root=str(root),
+        data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
+        pipeline=pipeline)
     cfg.update(kwargs)
     with DefaultScope.overwrite_default_scope('mmseg'):
         ds = DATASETS.build(cfg)
@@ -182,14 +205,16 @@ def test_spacenet6_loads_four_band_tiles_and_masks(spacenet_root):
 def test_spacenet6_band_selection_and_split_file(spacenet_root):
     root, _ = spacenet_root
     (root / 'val.txt').write_text(f'{PREFIX}tile_2\n')
-    pipeline = [dict(type='LoadSARImage', file_kind='intensity', to='db', bands=[0, 3]),
-                dict(type='LoadAnnotations'), dict(type='PackSegInputs')]
+    pipeline = [
+        dict(type='LoadSARImage', file_kind='intensity', to='db', bands=[0, 3]),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ]
     ds, samples = _build_seg(root, pipeline=pipeline, ann_file='val.txt')
     assert len(ds) == 1
     inputs = samples[0]['inputs'].numpy()
     assert inputs.shape == (2, 16, 16)
-    np.testing.assert_allclose(inputs.mean(axis=(1, 2)),
-                               10 * np.log10([10.5, 40.5]), atol=0.1)
+    np.testing.assert_allclose(inputs.mean(axis=(1, 2)), 10 * np.log10([10.5, 40.5]), atol=0.1)
 
 
 def test_spacenet6_missing_mask_names_image_and_mask(spacenet_root):

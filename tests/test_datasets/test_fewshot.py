@@ -18,8 +18,10 @@ def test_independent_of_listing_order():
     labels = [i % 2 for i in range(20)]
     chosen = {keys[i] for i in select_few_shot(labels, 4, 0, keys=keys)}
     order = np.random.default_rng(1).permutation(20)
-    shuffled = {keys[order[i]] for i in select_few_shot([labels[j] for j in order], 4, 0,
-                                                         keys=[keys[j] for j in order])}
+    shuffled = {
+        keys[order[i]]
+        for i in select_few_shot([labels[j] for j in order], 4, 0, keys=[keys[j] for j in order])
+    }
     assert chosen == shuffled
 
 

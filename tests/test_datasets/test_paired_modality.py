@@ -38,10 +38,13 @@ def test_generator_writes_coregistered_pairs(dualpol_root):
 
 
 def test_dataset_and_loader_stack_the_pair(dualpol_root):
-    pipeline = [dict(type='LoadModalityPair', channels=(1, 1),
-                     loaders=[dict(type='LoadSARImage', to='db')] * 2)]
-    ds = PairedModalityDataset(data_root=dualpol_root, ann_file='meta/all.txt',
-                               pipeline=pipeline)
+    pipeline = [
+        dict(
+            type='LoadModalityPair',
+            channels=(1, 1),
+            loaders=[dict(type='LoadSARImage', to='db')] * 2)
+    ]
+    ds = PairedModalityDataset(data_root=dualpol_root, ann_file='meta/all.txt', pipeline=pipeline)
     assert len(ds) == 20 and ds.get_gt_labels().tolist() == [i // 4 for i in range(20)]
     out = ds[5]
     assert out['img'].shape == (32, 32, 2) and out['img'].dtype == np.float32
@@ -53,10 +56,10 @@ def test_dataset_and_loader_stack_the_pair(dualpol_root):
     # VH is weaker than VV: the generator's cross-pol ratio is < 1
     assert out['img'][:, :, 1].mean() < out['img'][:, :, 0].mean()
 
-    shots = PairedModalityDataset(data_root=dualpol_root, ann_file='meta/all.txt', num_shots=2,
-                                  seed=1)
-    rest = PairedModalityDataset(data_root=dualpol_root, ann_file='meta/all.txt', num_shots=2,
-                                 seed=1, fewshot_split='rest')
+    shots = PairedModalityDataset(
+        data_root=dualpol_root, ann_file='meta/all.txt', num_shots=2, seed=1)
+    rest = PairedModalityDataset(
+        data_root=dualpol_root, ann_file='meta/all.txt', num_shots=2, seed=1, fewshot_split='rest')
     assert len(shots) == 10 and len(rest) == 10
     assert not {d['img_path'] for d in shots.data_list} & {d['img_path'] for d in rest.data_list}
 
@@ -65,17 +68,20 @@ def test_views_augment_both_modalities_identically(dualpol_root, tmp_path):
     """Pairs of one file with itself stay equal channel by channel through random views."""
     ann = _write(tmp_path / 'self_pairs.txt',
                  ['images/tank/tank_0000_vv.png images/tank/tank_0000_vv.png 0'])
-    view = [dict(type='RandomResizedCrop', scale=24, crop_ratio_range=(0.3, 1.0),
-                 backend='cv2'),
-            dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-            dict(type='RandomSpeckle', domain='db', prob=1.0, looks_range=(4, 4))]
+    view = [
+        dict(type='RandomResizedCrop', scale=24, crop_ratio_range=(0.3, 1.0), backend='cv2'),
+        dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+        dict(type='RandomSpeckle', domain='db', prob=1.0, looks_range=(4, 4))
+    ]
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         ds = PairedModalityDataset(
-            data_root=dualpol_root, ann_file=ann,
-            pipeline=[dict(type='LoadModalityPair',
-                           loaders=[dict(type='LoadSARImage', to='db')] * 2),
-                      dict(type='MultiView', num_views=[1, 4], transforms=[[], view]),
-                      dict(type='PackInputs', meta_keys=('img_path', 'modality_channels'))])
+            data_root=dualpol_root,
+            ann_file=ann,
+            pipeline=[
+                dict(type='LoadModalityPair', loaders=[dict(type='LoadSARImage', to='db')] * 2),
+                dict(type='MultiView', num_views=[1, 4], transforms=[[], view]),
+                dict(type='PackInputs', meta_keys=('img_path', 'modality_channels'))
+            ])
         packed = ds[0]
     views = packed['inputs']
     assert len(views) == 5 and tuple(views[0].shape) == (2, 32, 32)
@@ -86,9 +92,10 @@ def test_views_augment_both_modalities_identically(dualpol_root, tmp_path):
         assert not np.array_equal(v[0].numpy(), v[1].numpy())
     # without speckle, crops and flips are shared by the channels: they stay identical
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        no_speckle = Compose([dict(type='LoadModalityPair',
-                                   loaders=[dict(type='LoadSARImage', to='db')] * 2),
-                              dict(type='MultiView', num_views=4, transforms=[view[:2]])])
+        no_speckle = Compose([
+            dict(type='LoadModalityPair', loaders=[dict(type='LoadSARImage', to='db')] * 2),
+            dict(type='MultiView', num_views=4, transforms=[view[:2]])
+        ])
     out = no_speckle(dict(img_paths=ds.get_data_info(0)['img_paths']))
     for img in out['img']:
         np.testing.assert_array_equal(img[:, :, 0], img[:, :, 1])
@@ -106,8 +113,8 @@ def test_list_file_errors_name_file_and_line(dualpol_root, tmp_path):
         PairedModalityDataset(data_root=dualpol_root, ann_file=short)
     bad_label = _write(tmp_path / 'label.txt', [good, good.replace(' 0', ' 7')])
     with pytest.raises(AnnotationLineError, match=r'label\.txt, line 2: label index 7'):
-        PairedModalityDataset(data_root=dualpol_root, ann_file=bad_label,
-                              metainfo=dict(classes=('a', 'b', 'c')))
+        PairedModalityDataset(
+            data_root=dualpol_root, ann_file=bad_label, metainfo=dict(classes=('a', 'b', 'c')))
     with pytest.raises(ValueError, match='ann_file'):
         PairedModalityDataset(data_root=dualpol_root)
     # tab-separated lines and class names

@@ -33,8 +33,9 @@ def test_overlap_stride_and_borders():
     hits = _covered(windows, 700, 1000)
     assert hits.min() >= 1 and hits.max() == 4  # every pixel covered, overlaps counted
     # a stride that does not divide: the last tile is moved back, never cut short
-    assert tile_windows(500, 500, (200, 300), stride=(150, 250)) == [
-        (x, y, x + 300, y + 200) for y in (0, 150, 300) for x in (0, 200)]
+    assert tile_windows(
+        500, 500, (200, 300),
+        stride=(150, 250)) == [(x, y, x + 300, y + 200) for y in (0, 150, 300) for x in (0, 200)]
     # a scene smaller than the tile is one window of the scene's size
     assert tile_windows(50, 60, 800) == [(0, 0, 60, 50)]
     with pytest.raises(ValueError, match='larger than the tile'):
@@ -54,8 +55,7 @@ def test_boxes_round_trip_and_every_small_box_whole_in_some_tile():
         index, local, visible = boxes_in_window(boxes, window)
         inside = visible == 1
         # slice then un-offset gives the original boxes back (exactly, for whole boxes)
-        np.testing.assert_array_equal(shift_boxes(local[inside], window[:2]),
-                                      boxes[index[inside]])
+        np.testing.assert_array_equal(shift_boxes(local[inside], window[:2]), boxes[index[inside]])
         assert (local[:, [0, 1]] >= 0).all() and (local[:, 2] <= window[2] - window[0]).all()
         assert ((visible > 0) & (visible <= 1)).all()
         whole_somewhere[index[inside]] = True
@@ -63,8 +63,8 @@ def test_boxes_round_trip_and_every_small_box_whole_in_some_tile():
 
 
 def test_visible_fraction_of_a_cut_box():
-    index, local, visible = boxes_in_window([[90, 10, 110, 20], [200, 200, 210, 210],
-                                            [50, 50, 50, 60]], (0, 0, 100, 100))
+    index, local, visible = boxes_in_window(
+        [[90, 10, 110, 20], [200, 200, 210, 210], [50, 50, 50, 60]], (0, 0, 100, 100))
     assert index.tolist() == [0]  # the outside and the zero-area box are not there
     np.testing.assert_allclose(local, [[90, 10, 100, 20]])
     np.testing.assert_allclose(visible, [0.5])
@@ -77,15 +77,23 @@ def _scene_set(tmp_path, dtype=np.float32):
     if dtype != np.float32:
         scene = (scene * 1000).astype(dtype)
     tifffile.imwrite(tmp_path / 'scene.tif', scene)
-    boxes = [[10, 10, 30, 20],  # inside the first tile
-             [85, 40, 105, 50],  # tile width 100, stride 100: 15 px in tile 0, 5 in tile 1
-             [94, 80, 114, 90]]  # 6 px in tile 0 (30 %), 14 in tile 1 (70 %)
-    coco = dict(images=[dict(id=7, file_name='scene.tif', width=200, height=150)],
-                annotations=[dict(id=i + 1, image_id=7, category_id=1, iscrowd=0,
-                                  bbox=[b[0], b[1], b[2] - b[0], b[3] - b[1]],
-                                  area=(b[2] - b[0]) * (b[3] - b[1]))
-                             for i, b in enumerate(boxes)],
-                categories=[dict(id=1, name='ship')])
+    boxes = [
+        [10, 10, 30, 20],  # inside the first tile
+        [85, 40, 105, 50],  # tile width 100, stride 100: 15 px in tile 0, 5 in tile 1
+        [94, 80, 114, 90]
+    ]  # 6 px in tile 0 (30 %), 14 in tile 1 (70 %)
+    coco = dict(
+        images=[dict(id=7, file_name='scene.tif', width=200, height=150)],
+        annotations=[
+            dict(
+                id=i + 1,
+                image_id=7,
+                category_id=1,
+                iscrowd=0,
+                bbox=[b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                area=(b[2] - b[0]) * (b[3] - b[1])) for i, b in enumerate(boxes)
+        ],
+        categories=[dict(id=1, name='ship')])
     with open(tmp_path / 'scenes.json', 'w') as f:
         json.dump(coco, f)
     return scene, boxes
@@ -94,8 +102,8 @@ def _scene_set(tmp_path, dtype=np.float32):
 def test_slice_coco_scenes_writes_tiles_and_policy(tmp_path):
     scene, boxes = _scene_set(tmp_path)
     out = tmp_path / 'tiles'
-    summary = slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                                tile_size=100, progress=False)
+    summary = slice_coco_scenes(
+        str(tmp_path / 'scenes.json'), str(tmp_path), str(out), tile_size=100, progress=False)
     assert (summary['scenes'], summary['tiles']) == (1, 4)  # 2 x 2 tiles (y: 0 and 50)
     with open(summary['ann_file']) as f:
         tiles = json.load(f)
@@ -132,18 +140,30 @@ def test_slice_coco_scenes_writes_tiles_and_policy(tmp_path):
     assert (summary['boxes'], summary['truncated'], summary['ignored']) == (4, 3, 3)
 
     # partial='drop': the 25 % and 30 % pieces are gone; min_visible 0.72 drops the 70 % ones
-    summary = slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                                tile_size=100, partial='drop', min_visible=0.72,
-                                out_name='dropped', progress=False)
+    summary = slice_coco_scenes(
+        str(tmp_path / 'scenes.json'),
+        str(tmp_path),
+        str(out),
+        tile_size=100,
+        partial='drop',
+        min_visible=0.72,
+        out_name='dropped',
+        progress=False)
     assert (summary['boxes'], summary['ignored'], summary['dropped']) == (2, 0, 5)
 
 
 def test_integer_scenes_keep_their_dtype_and_errors(tmp_path):
     scene, _ = _scene_set(tmp_path, np.uint16)
     out = tmp_path / 'png'
-    summary = slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                                tile_size=(150, 120), overlap=0.5, tile_format='png',
-                                skip_empty=True, progress=False)
+    summary = slice_coco_scenes(
+        str(tmp_path / 'scenes.json'),
+        str(tmp_path),
+        str(out),
+        tile_size=(150, 120),
+        overlap=0.5,
+        tile_format='png',
+        skip_empty=True,
+        progress=False)
     with open(summary['ann_file']) as f:
         tiles = json.load(f)
     assert [img['tile_offset'] for img in tiles['images']] == [[0, 0], [60, 0], [80, 0]]
@@ -155,34 +175,43 @@ def test_integer_scenes_keep_their_dtype_and_errors(tmp_path):
 
     tifffile.imwrite(tmp_path / 'scene.tif', np.zeros((150, 200), np.float32))
     with pytest.raises(ValueError, match="format 'png' needs 8/16-bit"):
-        slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                          tile_format='png', progress=False)
+        slice_coco_scenes(
+            str(tmp_path / 'scenes.json'),
+            str(tmp_path),
+            str(out),
+            tile_format='png',
+            progress=False)
     tifffile.imwrite(tmp_path / 'scene.tif', np.zeros((100, 200), np.float32))
     with pytest.raises(ValueError, match=r'150x200 in the json but 100x200 on disk'):
-        slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                          progress=False)
+        slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out), progress=False)
     with pytest.raises(FileNotFoundError, match='nothing.json'):
         slice_coco_scenes(str(tmp_path / 'nothing.json'), str(tmp_path), str(out))
     with pytest.raises(ValueError, match="partial must be one of"):
-        slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out),
-                          partial='keep')
+        slice_coco_scenes(str(tmp_path / 'scenes.json'), str(tmp_path), str(out), partial='keep')
 
 
 def test_merge_removes_duplicates_of_overlapping_tiles():
     # a ship at scene [130, 40, 160, 55] seen whole by the tiles at x=0 and x=100 (width 200)
     dets = [
-        dict(offset=(0, 0), bboxes=np.array([[130., 40., 160., 55.], [10., 10., 20., 30.]]),
-             scores=np.array([0.9, 0.8]), labels=np.array([0, 0])),
-        dict(offset=(100, 0), bboxes=np.array([[30.5, 40., 60., 55.5], [30., 40., 60., 55.]]),
-             scores=np.array([0.7, 0.6]), labels=np.array([0, 1])),
-        dict(offset=(100, 100), bboxes=np.zeros((0, 4)), scores=np.zeros(0),
-             labels=np.zeros(0, int)),
+        dict(
+            offset=(0, 0),
+            bboxes=np.array([[130., 40., 160., 55.], [10., 10., 20., 30.]]),
+            scores=np.array([0.9, 0.8]),
+            labels=np.array([0, 0])),
+        dict(
+            offset=(100, 0),
+            bboxes=np.array([[30.5, 40., 60., 55.5], [30., 40., 60., 55.]]),
+            scores=np.array([0.7, 0.6]),
+            labels=np.array([0, 1])),
+        dict(
+            offset=(100, 100), bboxes=np.zeros((0, 4)), scores=np.zeros(0), labels=np.zeros(0,
+                                                                                            int)),
     ]
     merged = merge_tile_detections(dets, iou_thr=0.5)
     # the lower-scoring duplicate (0.7) is gone; the other class's box stays
     np.testing.assert_allclose(merged['scores'], [0.9, 0.8, 0.6], rtol=1e-6)
-    np.testing.assert_allclose(merged['bboxes'], [[130, 40, 160, 55], [10, 10, 20, 30],
-                                                  [130, 40, 160, 55]])
+    np.testing.assert_allclose(merged['bboxes'],
+                               [[130, 40, 160, 55], [10, 10, 20, 30], [130, 40, 160, 55]])
     assert merged['labels'].tolist() == [0, 0, 1]
     agnostic = merge_tile_detections(dets, iou_thr=0.5, class_agnostic=True)
     np.testing.assert_allclose(agnostic['scores'], [0.9, 0.8], rtol=1e-6)

@@ -10,7 +10,6 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import sar_mm  # noqa: F401
-
 from ..conftest import ROOT
 
 README = osp.join(ROOT, 'configs', 'fcos', 'README.md')
@@ -54,8 +53,10 @@ def test_readme_draa_pipeline_runs(tmp_path, synthetic_root):
     cfg = _config(tmp_path, i, python_blocks()[i])
     assert cfg.data_preprocessor.mean == [0.090]
     img = osp.join(synthetic_root, 'ships', 'images', 'train', 'train_0000.tif')
-    info = dict(img_path=img, img_id=1, instances=[
-        dict(bbox=[10., 12., 30., 20.], bbox_label=0, ignore_flag=0)])
+    info = dict(
+        img_path=img,
+        img_id=1,
+        instances=[dict(bbox=[10., 12., 30., 20.], bbox_label=0, ignore_flag=0)])
     for pipeline, name in ((cfg.train_dataloader.dataset.pipeline, 'train'),
                            (cfg.test_dataloader.dataset.pipeline, 'test')):
         assert [t['type'] for t in pipeline][:2] == ['LoadSARImage', 'DRAAToneMapping'], name

@@ -44,8 +44,9 @@ def doc_tree(tmp_path_factory):
 
 
 def _build(cfg):
-    import sar_mm  # noqa: F401
     from mmengine.registry import MODELS
+
+    import sar_mm  # noqa: F401
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
@@ -81,7 +82,8 @@ def test_document_configs_span_the_three_codebases(doc_tree):
 
 def test_document_segmentation_trains_two_iterations(doc_tree, synthetic_root, tmp_path):
     ships = osp.join(synthetic_root, 'ships') + '/'
-    config = write_config(tmp_path / 'doc_seg_2it.py', str(doc_tree / SEG), f"""
+    config = write_config(
+        tmp_path / 'doc_seg_2it.py', str(doc_tree / SEG), f"""
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=1000)
 default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,

@@ -22,10 +22,11 @@ class _Payload:
 def test_mmengine_style_checkpoint_loads(tmp_path):
     buffer = HistoryBuffer()
     buffer.update(np.float64(0.5), 2)
-    ckpt = dict(state_dict={'w': torch.ones(2)},
-                meta=dict(epoch=1, iter=np.int64(4), seed=np.int32(3), lr=np.float32(0.1)),
-                message_hub=dict(log_scalars={'train/loss': buffer}),
-                arr=np.arange(3, dtype=np.float64))
+    ckpt = dict(
+        state_dict={'w': torch.ones(2)},
+        meta=dict(epoch=1, iter=np.int64(4), seed=np.int32(3), lr=np.float32(0.1)),
+        message_hub=dict(log_scalars={'train/loss': buffer}),
+        arr=np.arange(3, dtype=np.float64))
     torch.save(ckpt, tmp_path / 'ok.pth')
     loaded = _load_checkpoint(str(tmp_path / 'ok.pth'), map_location='cpu')
     assert loaded['meta']['iter'] == 4
@@ -64,8 +65,9 @@ def test_missing_checkpoint(tmp_path):
 
 
 def _good_checkpoint(path, iteration):
-    torch.save(dict(state_dict={'w': torch.full((4, ), float(iteration))},
-                    meta=dict(iter=iteration)), path)
+    torch.save(
+        dict(state_dict={'w': torch.full((4, ), float(iteration))}, meta=dict(iter=iteration)),
+        path)
 
 
 def test_truncated_checkpoint_names_the_file(tmp_path):
@@ -74,8 +76,9 @@ def test_truncated_checkpoint_names_the_file(tmp_path):
     _good_checkpoint(path, 4)
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 2])  # the state after a crash while saving
-    with pytest.raises(CorruptCheckpointError, match=r'iter_4\.pth: the checkpoint is '
-                       r'truncated or corrupt'):
+    with pytest.raises(
+            CorruptCheckpointError, match=r'iter_4\.pth: the checkpoint is '
+            r'truncated or corrupt'):
         _load_checkpoint(str(path), map_location='cpu')
     path.write_bytes(b'not a checkpoint at all')
     with pytest.raises(CorruptCheckpointError, match=r'iter_4\.pth'):
@@ -163,8 +166,7 @@ def test_runner_saves_checkpoints_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, 'save', crash_midway)
     with pytest.raises(OSError, match='No space left'):
-        atomic_save_checkpoint(dict(state_dict={'w': torch.zeros(2)}, meta=dict(iter=2)),
-                               str(path))
+        atomic_save_checkpoint(dict(state_dict={'w': torch.zeros(2)}, meta=dict(iter=2)), str(path))
     monkeypatch.setattr(torch, 'save', real_save)
     # the previous checkpoint is intact under its name and no temporary file is left behind
     assert load_checkpoint_file(str(path))['meta']['iter'] == 1

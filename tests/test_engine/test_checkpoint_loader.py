@@ -45,8 +45,16 @@ def _assert_same(module, state_dict):
 def test_whole_model_file_loads_and_names_the_file(tmp_path, logs):
     src = _randomised(_net())
     path = tmp_path / 'whole.pth'
-    torch.save({'state_dict': {f'module.{k}': v for k, v in src.state_dict().items()},
-                'meta': {'epoch': 3}}, path)
+    torch.save(
+        {
+            'state_dict': {
+                f'module.{k}': v
+                for k, v in src.state_dict().items()
+            },
+            'meta': {
+                'epoch': 3
+            }
+        }, path)
     dst = _net()
     checkpoint = load_weights_strictly(dst, str(path))
     assert checkpoint['meta'] == {'epoch': 3}  # the checkpoint comes back (dataset_meta)
@@ -75,13 +83,16 @@ def test_prefix_candidates_take_whole_model_or_backbone_only():
         load_weights_strictly(dst, checkpoint, prefix=('backbone.', ''))
         _assert_same(dst, model.backbone.state_dict())
     # one prefix: it must be there; the error lists those there are
-    with pytest.raises(CheckpointMismatchError, match=r"x.pth: no key of the checkpoint starts "
-                       r"with 'encoder\.'; available prefixes: 'backbone\.' \(9 keys\), "
-                       r"'head\.' \(2 keys\)"):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r"x.pth: no key of the checkpoint starts "
+            r"with 'encoder\.'; available prefixes: 'backbone\.' \(9 keys\), "
+            r"'head\.' \(2 keys\)"):
         load_weights_strictly(_net(), whole, source='x.pth', prefix='encoder')
     # forgetting the prefix: the error says which one to set
-    with pytest.raises(CheckpointMismatchError, match=r"keys under \['backbone.'\]: set init_cfg "
-                       r'prefix'):
+    with pytest.raises(
+            CheckpointMismatchError, match=r"keys under \['backbone.'\]: set init_cfg "
+            r'prefix'):
         load_weights_strictly(_net(), whole)
     # another architecture altogether: no such hint
     with pytest.raises(CheckpointMismatchError) as info:
@@ -95,12 +106,12 @@ def test_exclude_prefixes_leave_a_sub_model_alone():
     before = {k: v.clone() for k, v in dst.explained.state_dict().items()}
     state = {k: v for k, v in src.state_dict().items()}
     state['explained.extra'] = torch.ones(1)  # not loaded, not an unexpected key
-    load_weights_strictly(dst, {'state_dict': state}, exclude_prefixes=('explained.',))
+    load_weights_strictly(dst, {'state_dict': state}, exclude_prefixes=('explained.', ))
     _assert_same(dst.own, src.own.state_dict())
     _assert_same(dst.explained, before)
     state.pop('own.bias')
     with pytest.raises(CheckpointMismatchError, match=r'missing keys \(1\): own.bias$'):
-        load_weights_strictly(dst, state, exclude_prefixes=('explained.',))
+        load_weights_strictly(dst, state, exclude_prefixes=('explained.', ))
 
 
 def test_missing_and_unexpected_policies(logs):

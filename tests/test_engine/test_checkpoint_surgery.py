@@ -16,8 +16,8 @@ ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 def tiny_vit(in_channels=1, img_size=32, **kwargs):
     from mmpretrain.models.backbones import VisionTransformer
     torch.manual_seed(0)
-    vit = VisionTransformer(arch=ARCH, img_size=img_size, patch_size=8, in_channels=in_channels,
-                            **kwargs)
+    vit = VisionTransformer(
+        arch=ARCH, img_size=img_size, patch_size=8, in_channels=in_channels, **kwargs)
     with torch.no_grad():  # init_weights() would log every parameter; pos_embed starts at 0
         vit.pos_embed.normal_(std=0.02)
         vit.cls_token.normal_(std=0.02)
@@ -26,8 +26,12 @@ def tiny_vit(in_channels=1, img_size=32, **kwargs):
 
 
 def test_extract_backbone_strips_prefix_and_lists_prefixes():
-    sd = {'backbone.conv1.weight': torch.ones(1), 'backbone.bn1.bias': torch.zeros(1),
-          'head.fc.weight': torch.ones(2), 'neck.x': torch.ones(1)}
+    sd = {
+        'backbone.conv1.weight': torch.ones(1),
+        'backbone.bn1.bias': torch.zeros(1),
+        'head.fc.weight': torch.ones(2),
+        'neck.x': torch.ones(1)
+    }
     assert list(extract_backbone(sd)) == ['conv1.weight', 'bn1.bias']
     assert list(extract_backbone({'state_dict': sd}, prefix='head')) == ['fc.weight']
     with pytest.raises(KeyError) as info:
@@ -55,8 +59,11 @@ def test_channels_3_to_1_sum_and_general_rule():
     for channels in (2, 5, 6):  # not divisible, not divisible, tiling
         wn = adapt_input_channels(w, channels)
         assert wn.shape == (4, channels, 3, 3)
-        torch.testing.assert_close(F.conv2d(grey.repeat(1, channels, 1, 1), wn),
-                                   F.conv2d(grey.repeat(1, 3, 1, 1), w), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            F.conv2d(grey.repeat(1, channels, 1, 1), wn),
+            F.conv2d(grey.repeat(1, 3, 1, 1), w),
+            rtol=1e-5,
+            atol=1e-5)
     # tiling 3->6 then grouping 6->3 gives the original back
     torch.testing.assert_close(adapt_input_channels(adapt_input_channels(w, 6), 3), w)
     assert adapt_input_channels(w.half(), 1).dtype == torch.float16
@@ -65,8 +72,10 @@ def test_channels_3_to_1_sum_and_general_rule():
 
 
 def test_find_first_layer_key():
-    sd = {'stem.0.conv.weight': torch.ones(4, 1, 3, 3), 'layer1.0.conv1.weight':
-          torch.ones(4, 4, 3, 3)}
+    sd = {
+        'stem.0.conv.weight': torch.ones(4, 1, 3, 3),
+        'layer1.0.conv1.weight': torch.ones(4, 4, 3, 3)
+    }
     assert find_first_layer_key(sd) == 'stem.0.conv.weight'
     assert find_first_layer_key(sd, 'layer1.0.conv1.weight') == 'layer1.0.conv1.weight'
     assert find_first_layer_key({'odd.w.weight': torch.ones(4, 1, 3, 3)}) == 'odd.w.weight'
@@ -110,8 +119,8 @@ def test_adapt_state_dict_to_vit():
     assert new['pos_embed'].shape == dst.pos_embed.shape
     dst.load_state_dict(new)  # strict
     grey = torch.rand(1, 1, 32, 32)
-    torch.testing.assert_close(dst.patch_embed(grey.repeat(1, 3, 1, 1))[0],
-                               src.patch_embed(grey)[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        dst.patch_embed(grey.repeat(1, 3, 1, 1))[0], src.patch_embed(grey)[0], rtol=1e-5, atol=1e-5)
 
 
 def test_adapt_state_dict_to_cnn_and_mismatch_is_reported():
@@ -119,8 +128,10 @@ def test_adapt_state_dict_to_cnn_and_mismatch_is_reported():
     src = ResNet(depth=18, in_channels=1)
     dst = ResNet(depth=18, in_channels=3)
     new, report = adapt_state_dict_to_model(src.state_dict(), dst)
-    assert report['adapted'] == ['conv1.weight: input channels 1 -> 3 ((64, 1, 7, 7) -> '
-                                 '(64, 3, 7, 7))']
+    assert report['adapted'] == [
+        'conv1.weight: input channels 1 -> 3 ((64, 1, 7, 7) -> '
+        '(64, 3, 7, 7))'
+    ]
     dst.load_state_dict(new)
 
     with pytest.raises(CheckpointMismatchError) as info:
@@ -136,8 +147,10 @@ def test_adapt_state_dict_to_cnn_and_mismatch_is_reported():
 
     wide = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 8, 3))
     narrow = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 6, 3))
-    with pytest.raises(CheckpointMismatchError, match=r'shape mismatches \(2\): 1.weight: '
-                       r'checkpoint \(8, 4, 3, 3\) vs model \(6, 4, 3, 3\)'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'shape mismatches \(2\): 1.weight: '
+            r'checkpoint \(8, 4, 3, 3\) vs model \(6, 4, 3, 3\)'):
         adapt_state_dict_to_model(wide.state_dict(), narrow)
     # non-strict: missing/unexpected reported, not raised
     sd = dict(src.state_dict(), extra=torch.ones(1))
@@ -156,7 +169,6 @@ def test_mmseg_key_mapping_round_trip():
         mmpretrain_vit_to_mmseg(tiny_vit(layer_scale_init_value=0.1).state_dict())
 
 
-
 @pytest.mark.parametrize('extra, src_hw, new_hw', [(1, (4, 4), (8, 8)), (2, (3, 5), (6, 4)),
                                                    (0, (4, 4), (2, 3))])
 def test_pos_embed_resize_is_mmpretrains(extra, src_hw, new_hw):
@@ -167,8 +179,8 @@ def test_pos_embed_resize_is_mmpretrains(extra, src_hw, new_hw):
     dim = 6
     pos = torch.randn(1, extra + src_hw[0] * src_hw[1], dim)
     out = interpolate_pos_embed(pos, new_hw, extra, src_hw)
-    torch.testing.assert_close(out, resize_pos_embed(pos, src_hw, new_hw, 'bicubic', extra),
-                               rtol=0, atol=0)
+    torch.testing.assert_close(
+        out, resize_pos_embed(pos, src_hw, new_hw, 'bicubic', extra), rtol=0, atol=0)
     grid = pos[:, extra:].reshape(1, *src_hw, dim).permute(0, 3, 1, 2)
     direct = F.interpolate(grid, size=new_hw, mode='bicubic', align_corners=False)
     torch.testing.assert_close(out[:, extra:], direct.flatten(2).transpose(1, 2))

@@ -32,7 +32,7 @@ def test_knn_is_perfect_on_separable_features():
 
 
 def _at_angle(cos):
-    return [cos, math.sqrt(1 - cos ** 2)]
+    return [cos, math.sqrt(1 - cos**2)]
 
 
 def test_knn_weights_votes_by_exp_similarity_over_temperature():
@@ -46,8 +46,8 @@ def test_knn_weights_votes_by_exp_similarity_over_temperature():
     assert weighted_knn_predict(bank, labels, query, 2, k=3, temperature=100.0)[3].item() == 1
     # by hand: class-1 weight sum vs class-0 weight at T = 0.5
     w0, w1 = math.exp(0.9 / 0.5), math.exp(0.5 / 0.5) + math.exp(0.45 / 0.5)
-    assert (w1 > w0) == (weighted_knn_predict(bank, labels, query, 2, k=3,
-                                              temperature=0.5)[3].item() == 1)
+    assert (w1 > w0) == (
+        weighted_knn_predict(bank, labels, query, 2, k=3, temperature=0.5)[3].item() == 1)
     # k larger than the bank is capped
     assert weighted_knn_predict(bank, labels, query, 2, k=50)[50].shape == (1, )
 
@@ -61,16 +61,16 @@ def test_features_to_vectors():
     assert torch.equal(features_to_vectors(([torch.zeros(2, 4), cls], ), out_index=-1), cls)
 
 
-@pytest.mark.parametrize('world_size, size, round_up', [(2, 7, True), (3, 7, True),
-                                                        (3, 7, False), (4, 2, False)])
+@pytest.mark.parametrize('world_size, size, round_up', [(2, 7, True), (3, 7, True), (3, 7, False),
+                                                        (4, 2, False)])
 def test_merge_shards_matches_mmengine_default_sampler(monkeypatch, world_size, size, round_up):
     """Shards as mmengine's DefaultSampler(shuffle=False) deals them go back in dataset order."""
     import mmengine.dataset.sampler as sampler_module
     shards = []
     for rank in range(world_size):
         monkeypatch.setattr(sampler_module, 'get_dist_info', lambda r=rank: (r, world_size))
-        indices = list(sampler_module.DefaultSampler(list(range(size)), shuffle=False,
-                                                     round_up=round_up))
+        indices = list(
+            sampler_module.DefaultSampler(list(range(size)), shuffle=False, round_up=round_up))
         idx = torch.tensor(indices, dtype=torch.long)
         shards.append((idx[:, None].float().repeat(1, 3), idx % 3))  # feature = index
     feats, labels = merge_shards(shards, size)
@@ -87,8 +87,8 @@ def test_hook_arguments_are_checked():
     with pytest.raises(ValueError, match='interval'):
         KNNAccuracyHook(loader, loader, interval=0)
     with pytest.raises(ValueError, match='shuffle=False'):
-        KNNAccuracyHook._loader_cfg(dict(loader, sampler=dict(type='DefaultSampler',
-                                                              shuffle=True)), 'val')
+        KNNAccuracyHook._loader_cfg(
+            dict(loader, sampler=dict(type='DefaultSampler', shuffle=True)), 'val')
 
 
 # ------------------------------------------------------------------ inside a Runner
@@ -111,7 +111,7 @@ class _StubSelfSup(BaseModel):
 
     def forward(self, inputs, data_samples=None, mode='loss'):
         x = inputs[0] if isinstance(inputs, list) else inputs
-        return dict(loss=(self.weight * x.mean()) ** 2)
+        return dict(loss=(self.weight * x.mean())**2)
 
 
 @pytest.fixture(scope='module')
@@ -137,21 +137,30 @@ def test_hook_reports_100_percent_on_separable_images(tmp_path, quadrant_set, vi
     if views > 1:  # a list of views, as SimCLR's pipelines pack them: the first view is used
         pipeline.append(dict(type='MultiView', num_views=views, transforms=[[]]))
     pipeline.append(dict(type='PackInputs'))
-    dataset = dict(type='SARClassificationDataset', data_root=quadrant_set, ann_file='list.txt',
-                   pipeline=pipeline)
+    dataset = dict(
+        type='SARClassificationDataset',
+        data_root=quadrant_set,
+        ann_file='list.txt',
+        pipeline=pipeline)
     bank = dict(batch_size=3, dataset=dict(dataset, num_shots=2, fewshot_split='train'))
     queries = dict(batch_size=4, dataset=dict(dataset, num_shots=2, fewshot_split='rest'))
     runner = Runner(
-        model=_StubSelfSup(), work_dir=str(tmp_path),
-        train_dataloader=dict(batch_size=4, num_workers=0, collate_fn=dict(type='default_collate'),
-                              sampler=dict(type='DefaultSampler', shuffle=True),
-                              dataset=dataset),
+        model=_StubSelfSup(),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            batch_size=4,
+            num_workers=0,
+            collate_fn=dict(type='default_collate'),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            dataset=dataset),
         train_cfg=dict(by_epoch=True, max_epochs=2),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        custom_hooks=[KNNAccuracyHook(bank, queries, k=(1, 3), temperature=0.1,
-                                      evaluate_before_train=True)],
+        custom_hooks=[
+            KNNAccuracyHook(bank, queries, k=(1, 3), temperature=0.1, evaluate_before_train=True)
+        ],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=-1, save_last=False)),
-        default_scope='mmpretrain', experiment_name=f'knn_quadrants_{views}')
+        default_scope='mmpretrain',
+        experiment_name=f'knn_quadrants_{views}')
     runner.train()
     hub = runner.message_hub
     for key in ('knn/top1', 'knn/top1_k1', 'knn/top1_k3'):
@@ -201,22 +210,25 @@ def _free_port():
 def test_simclr_pretraining_logs_knn_accuracy_in_one_and_two_processes(tmp_path, synthetic_root):
     config = write_config(tmp_path / 'simclr_knn.py', SIMCLR,
                           SIMCLR_BODY.format(root=synthetic_root))
-    proc = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'single')],
+    proc = run_tool(['tools/train.py', config, '--work-dir',
+                     str(tmp_path / 'single')],
                     env=dict(OMP_NUM_THREADS='1'))
     single = _knn_lines(proc.stdout + proc.stderr)
     # before training, then after iterations 1 and 2; 5 classes x 4 shots in the bank
     assert [line[0] for line in single] == [0, 1, 2]
     assert all(line[1:3] == (40, 20) for line in single), single
-    scalars = [json.loads(line) for line in open(
-        next(iter(_vis_files(tmp_path / 'single'))))]
+    scalars = [json.loads(line) for line in open(next(iter(_vis_files(tmp_path / 'single'))))]
     knn = [s for s in scalars if 'knn/top1' in s]
     assert [s['step'] for s in knn] == [0, 1, 2]
     assert all('knn/top1_k5' in s and 0.0 <= s['knn/top1'] <= 100.0 for s in knn)
 
     # two CPU processes: each extracts its shard, the gathered sets are the same 40 + 20 samples
     # and, before any training (same initial weights), the accuracy is the single-process one
-    proc = run_tool(['bash', osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
-                     str(tmp_path / 'dist')],
+    proc = run_tool([
+        'bash',
+        osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
+        str(tmp_path / 'dist')
+    ],
                     env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
     dist = _knn_lines(proc.stdout + proc.stderr)
     assert 'SyncBatchNorm layers run as per-process BatchNorm' in proc.stdout + proc.stderr

@@ -51,8 +51,11 @@ ALGORITHMS = {
 
 def _config(tmp_path, synthetic_root, algorithm, extra=''):
     case = ALGORITHMS[algorithm]
-    body = RUN.format(workers=case['workers'], persistent=case['persistent'], extra=extra,
-                      data_root=osp.join(synthetic_root, 'unlabeled') + '/')
+    body = RUN.format(
+        workers=case['workers'],
+        persistent=case['persistent'],
+        extra=extra,
+        data_root=osp.join(synthetic_root, 'unlabeled') + '/')
     return write_config(tmp_path / f'{algorithm}.py', case['config'], body)
 
 
@@ -123,8 +126,8 @@ def test_resume_after_epoch_2_repeats_the_uninterrupted_run(uninterrupted, tmp_p
 
 
 @pytest.mark.parametrize('algorithm', list(ALGORITHMS))
-def test_without_the_saved_streams_the_resumed_run_differs(uninterrupted, synthetic_root,
-                                                           tmp_path, algorithm):
+def test_without_the_saved_streams_the_resumed_run_differs(uninterrupted, synthetic_root, tmp_path,
+                                                           algorithm):
     """The control: mmengine alone (SAR-JEPA) or without the workers' states (SimCLR)."""
     run = uninterrupted[algorithm]
     if algorithm == 'sar_jepa':  # no RNGStateHook: deterministic=False does not add it
@@ -224,24 +227,28 @@ def _simclr_gradients(rank, world_size, bn_train):
         for m in model.modules():
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.eval()
-    data = model.data_preprocessor(dict(inputs=[v[share] for v in views], data_samples=None),
-                                   training=True)
+    data = model.data_preprocessor(
+        dict(inputs=[v[share] for v in views], data_samples=None), training=True)
     loss = wrapped(**data, mode='loss')['loss']
     loss.backward()
-    return dict(loss=float(loss.detach()),
-                grads={k: p.grad.detach().clone() for k, p in model.named_parameters()
-                       if p.grad is not None})
+    return dict(
+        loss=float(loss.detach()),
+        grads={
+            k: p.grad.detach().clone()
+            for k, p in model.named_parameters() if p.grad is not None
+        })
 
 
 def _two_process_worker(rank, world_size, init_file, out_dir):
     import torch.distributed as dist
     torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
-                            world_size=world_size)
+    dist.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank, world_size=world_size)
     try:
-        result = dict(sar_jepa=_sar_jepa_steps(rank, world_size),
-                      simclr_bn_eval=_simclr_gradients(rank, world_size, bn_train=False),
-                      simclr_bn_train=_simclr_gradients(rank, world_size, bn_train=True))
+        result = dict(
+            sar_jepa=_sar_jepa_steps(rank, world_size),
+            simclr_bn_eval=_simclr_gradients(rank, world_size, bn_train=False),
+            simclr_bn_train=_simclr_gradients(rank, world_size, bn_train=True))
         torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
     finally:
         dist.barrier()
@@ -256,8 +263,12 @@ def two_processes(tmp_path_factory):
         pytest.skip('torch.distributed has no gloo backend')
     tmp = tmp_path_factory.mktemp('gloo')
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    mp.start_processes(_two_process_worker, args=(2, str(tmp / 'store'), str(tmp)), nprocs=2,
-                       join=True, start_method='spawn')
+    mp.start_processes(
+        _two_process_worker,
+        args=(2, str(tmp / 'store'), str(tmp)),
+        nprocs=2,
+        join=True,
+        start_method='spawn')
     return [torch.load(tmp / f'rank{r}.pth', weights_only=True) for r in range(2)]
 
 

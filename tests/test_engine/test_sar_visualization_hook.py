@@ -10,9 +10,7 @@ import torch
 from mmengine.config import Config
 
 import sar_mm  # noqa: F401
-from sar_mm.engine.hooks import (SARSegVisualizationHook, enable_show_dir,
-                                 read_sar_for_display)
-
+from sar_mm.engine.hooks import SARSegVisualizationHook, enable_show_dir, read_sar_for_display
 from ..conftest import ROOT
 
 
@@ -30,8 +28,7 @@ def test_read_sar_for_display(tmp_path):
     np.testing.assert_array_equal(read_sar_for_display(str(tmp_path / 'slc.npy')), shown)
     db = (20 * np.log10(amplitude)).astype(np.float32)
     tifffile.imwrite(tmp_path / 'db.tif', db)
-    np.testing.assert_allclose(read_sar_for_display(str(tmp_path / 'db.tif'), 'db'), shown,
-                               atol=1)
+    np.testing.assert_allclose(read_sar_for_display(str(tmp_path / 'db.tif'), 'db'), shown, atol=1)
     # 8-bit renderings (SSDD / HRSID JPEG, PNG) are shown as stored
     grey = rng.integers(0, 256, (20, 24), dtype=np.uint8)
     cv2.imwrite(str(tmp_path / 'chip.png'), grey)
@@ -42,22 +39,25 @@ def test_read_sar_for_display(tmp_path):
 
 def test_enable_show_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    det = Config.fromfile(osp.join(
-        ROOT, 'configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd.py'))
+    det = Config.fromfile(osp.join(ROOT, 'configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd.py'))
     enable_show_dir(det, str(tmp_path / 'det'), 0.4)
     assert det.default_hooks.visualization == dict(
-        type='SARDetVisualizationHook', draw=True, test_out_dir=str(tmp_path / 'det'),
+        type='SARDetVisualizationHook',
+        draw=True,
+        test_out_dir=str(tmp_path / 'det'),
         score_thr=0.4)
     assert (tmp_path / 'det').is_dir()
-    seg = Config.fromfile(osp.join(
-        ROOT, 'configs/deeplabv3/deeplabv3_r18-d8-1ch_1xb4-2k_synthetic-sar-ships.py'))
+    seg = Config.fromfile(
+        osp.join(ROOT, 'configs/deeplabv3/deeplabv3_r18-d8-1ch_1xb4-2k_synthetic-sar-ships.py'))
     seg.default_hooks.visualization = dict(type='SARSegVisualizationHook', file_kind='db')
     enable_show_dir(seg, 'rel_dir')
     assert seg.default_hooks.visualization == dict(
-        type='SARSegVisualizationHook', draw=True, test_out_dir=str(tmp_path / 'rel_dir'),
+        type='SARSegVisualizationHook',
+        draw=True,
+        test_out_dir=str(tmp_path / 'rel_dir'),
         file_kind='db')
-    cls = Config.fromfile(osp.join(
-        ROOT, 'configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py'))
+    cls = Config.fromfile(
+        osp.join(ROOT, 'configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py'))
     with pytest.raises(ValueError, match="draws detection .* 'mmpretrain' config"):
         enable_show_dir(cls, str(tmp_path))
 

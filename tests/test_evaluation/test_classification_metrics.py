@@ -28,8 +28,10 @@ def test_per_class_accuracy_by_hand_with_an_absent_class():
 
 
 def _samples(pred_scores, gt):
-    return [dict(pred_score=torch.as_tensor(s, dtype=torch.float32),
-                 gt_label=torch.tensor([g])) for s, g in zip(pred_scores, gt)]
+    return [
+        dict(pred_score=torch.as_tensor(s, dtype=torch.float32), gt_label=torch.tensor([g]))
+        for s, g in zip(pred_scores, gt)
+    ]
 
 
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
@@ -44,30 +46,33 @@ def test_metric_keys_named_by_class_and_mean_equals_balanced_accuracy():
     metric.process(None, _samples(scores, gt))
     out = metric.evaluate(60)
     pred = scores.argmax(1)
-    assert out['per_class_accuracy/mean'] == pytest.approx(
-        100 * balanced_accuracy_score(gt, pred))
+    assert out['per_class_accuracy/mean'] == pytest.approx(100 * balanced_accuracy_score(gt, pred))
     for c, key in enumerate(('acc_tank', 'acc_Other_Type', 'acc_truck')):
-        assert out[f'per_class_accuracy/{key}'] == pytest.approx(
-            100 * np.mean(pred[gt == c] == c))
+        assert out[f'per_class_accuracy/{key}'] == pytest.approx(100 * np.mean(pred[gt == c] == c))
     # the absent class is omitted, not reported as 0
     assert not any('never' in k for k in out)
     assert len(out) == 4
 
 
 def test_metric_with_labels_only_and_evaluator_from_config():
-    samples = [dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([g]))
-               for p, g in zip([0, 1, 1, 2], [0, 1, 2, 2])]
+    samples = [
+        dict(pred_label=torch.tensor([p]), gt_label=torch.tensor([g]))
+        for p, g in zip([0, 1, 1, 2], [0, 1, 2, 2])
+    ]
     metric = PerClassAccuracy(num_classes=3)
     metric.process(None, samples)
     out = metric.evaluate(4)
-    assert out == pytest.approx({'per_class_accuracy/mean': 100 * (1 + 1 + 0.5) / 3,
-                                 'per_class_accuracy/acc_0': 100.0,
-                                 'per_class_accuracy/acc_1': 100.0,
-                                 'per_class_accuracy/acc_2': 50.0})
+    assert out == pytest.approx({
+        'per_class_accuracy/mean': 100 * (1 + 1 + 0.5) / 3,
+        'per_class_accuracy/acc_0': 100.0,
+        'per_class_accuracy/acc_1': 100.0,
+        'per_class_accuracy/acc_2': 50.0
+    })
     # as a config uses it, next to mmpretrain's Accuracy (built from the mmpretrain scope)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        evaluator = Evaluator([dict(type='Accuracy', topk=(1, )),
-                               dict(type='PerClassAccuracy', prefix='pc')])
+        evaluator = Evaluator(
+            [dict(type='Accuracy', topk=(1, )),
+             dict(type='PerClassAccuracy', prefix='pc')])
     evaluator.dataset_meta = dict(classes=('a', 'b', 'c'))
     evaluator.process(_samples(np.eye(3)[[0, 1, 1, 2]], [0, 1, 2, 2]))
     out = evaluator.evaluate(4)
@@ -104,10 +109,16 @@ def test_multilabel_f1_and_map_on_bigearthnet_samples(tiny_bigearthnet):
     from mmpretrain.registry import DATASETS
     pipeline = [dict(type='LoadSARImage', to='db'), dict(type='PackInputs')]
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        dataset = DATASETS.build(dict(type='BigEarthNetS1', data_root=str(tiny_bigearthnet),
-                                      ann_file='list.txt', pipeline=pipeline))
-        evaluator = Evaluator([dict(type='MultiLabelMetric', items=('f1-score', ), thr=0.5),
-                               dict(type='AveragePrecision')])
+        dataset = DATASETS.build(
+            dict(
+                type='BigEarthNetS1',
+                data_root=str(tiny_bigearthnet),
+                ann_file='list.txt',
+                pipeline=pipeline))
+        evaluator = Evaluator([
+            dict(type='MultiLabelMetric', items=('f1-score', ), thr=0.5),
+            dict(type='AveragePrecision')
+        ])
     evaluator.dataset_meta = dataset.metainfo
     rng = np.random.default_rng(2)
     onehot = np.zeros((len(dataset), 19))
@@ -131,24 +142,38 @@ def test_multilabel_config_trains_and_tests_on_bigearthnet(tiny_bigearthnet, tmp
     """A classifier config with MultiLabelMetric + AveragePrecision runs in mmengine's Runner."""
     from mmengine.runner import Runner
     pipeline = [dict(type='LoadSARImage', to='db'), dict(type='PackInputs')]
-    loader = dict(batch_size=8, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=dict(type='BigEarthNetS1', data_root=str(tiny_bigearthnet),
-                               ann_file='list.txt', pipeline=pipeline))
+    loader = dict(
+        batch_size=8,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='BigEarthNetS1',
+            data_root=str(tiny_bigearthnet),
+            ann_file='list.txt',
+            pipeline=pipeline))
     runner = Runner(
-        model=dict(type='ImageClassifier',
-                   data_preprocessor=dict(type='ClsDataPreprocessor', num_classes=19,
-                                          mean=[0., 0.], std=[5., 5.], to_onehot=True),
-                   backbone=dict(type='ResNet', depth=18, in_channels=2),
-                   neck=dict(type='GlobalAveragePooling'),
-                   head=dict(type='MultiLabelLinearClsHead', num_classes=19, in_channels=512)),
-        work_dir=str(tmp_path / 'work'), train_dataloader=loader, test_dataloader=loader,
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2), test_cfg=dict(),
-        test_evaluator=[dict(type='MultiLabelMetric'), dict(type='AveragePrecision')],
+        model=dict(
+            type='ImageClassifier',
+            data_preprocessor=dict(
+                type='ClsDataPreprocessor',
+                num_classes=19,
+                mean=[0., 0.],
+                std=[5., 5.],
+                to_onehot=True),
+            backbone=dict(type='ResNet', depth=18, in_channels=2),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='MultiLabelLinearClsHead', num_classes=19, in_channels=512)),
+        work_dir=str(tmp_path / 'work'),
+        train_dataloader=loader,
+        test_dataloader=loader,
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2),
+        test_cfg=dict(),
+        test_evaluator=[dict(type='MultiLabelMetric'),
+                        dict(type='AveragePrecision')],
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=-1,
-                                           save_last=False)),
-        default_scope='mmpretrain', experiment_name='bigearthnet_multilabel_test')
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=-1, save_last=False)),
+        default_scope='mmpretrain',
+        experiment_name='bigearthnet_multilabel_test')
     runner.train()
     metrics = runner.test()
     for key in ('multi-label/precision', 'multi-label/recall', 'multi-label/f1-score',

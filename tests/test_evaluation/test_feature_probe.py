@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from sar_mm.evaluation.feature_probe import (FeatureProbeError, accuracy_metrics,
-                                             fit_linear_probe, knn_predict,
-                                             pool_backbone_outputs,
+from sar_mm.evaluation.feature_probe import (FeatureProbeError, accuracy_metrics, fit_linear_probe,
+                                             knn_predict, pool_backbone_outputs,
                                              prepare_backbone_for_features)
 
 
@@ -41,7 +40,7 @@ def test_model_selection_uses_only_the_training_shots():
     _ = probe.predict(rng.normal(size=xt.shape) * 100)
     np.testing.assert_array_equal(probe[-1].coef_, coef)
     # the choice does depend on the shots: other shots can give another C or scores
-    _, info_other = fit_linear_probe(x[:, ::-1] ** 3, y)
+    _, info_other = fit_linear_probe(x[:, ::-1]**3, y)
     assert info_other['cv_scores'] != info['cv_scores']
 
 
@@ -81,9 +80,11 @@ def test_feature_choices():
     cfg, name = prepare_backbone_for_features(cnn, 'concat_stages', 2)
     assert name == 'concat_stages' and cfg['backbone']['out_indices'] == (2, 3)
     assert prepare_backbone_for_features(cnn)[1] == 'gap'
-    vit = dict(type='ImageClassifier', backbone=dict(
-        type='mmpretrain.VisionTransformer', arch=dict(embed_dims=8, num_layers=6, num_heads=2,
-                                                       feedforward_channels=16)))
+    vit = dict(
+        type='ImageClassifier',
+        backbone=dict(
+            type='mmpretrain.VisionTransformer',
+            arch=dict(embed_dims=8, num_layers=6, num_heads=2, feedforward_channels=16)))
     cfg, name = prepare_backbone_for_features(vit, 'cls_token', 4)
     assert cfg['backbone']['out_indices'] == (2, 3, 4, 5) and cfg['backbone']['out_type'] == 'raw'
     with pytest.raises(FeatureProbeError, match='a ViT feature'):

@@ -30,8 +30,8 @@ def test_confusion_png_is_mmpretrains_plot(tmp_path, monkeypatch):
 def test_many_classes_without_values_and_bad_shape(tmp_path, monkeypatch):
     seen = {}
     plot = ConfusionMatrix.plot
-    monkeypatch.setattr(ConfusionMatrix, 'plot', staticmethod(
-        lambda m, **kw: seen.update(kw) or plot(m, **kw)))
+    monkeypatch.setattr(ConfusionMatrix, 'plot',
+                        staticmethod(lambda m, **kw: seen.update(kw) or plot(m, **kw)))
     plot_confusion_matrix(np.eye(31, dtype=int), [], str(tmp_path / 'big.png'))
     assert seen['include_values'] is False and (tmp_path / 'big.png').is_file()
     with pytest.raises(ValueError, match=r'expected a \(C, C\) matrix, got shape \(2, 3\)'):

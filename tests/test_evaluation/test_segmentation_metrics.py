@@ -2,18 +2,18 @@
 import numpy as np
 import pytest
 import torch
+from mmengine.structures import PixelData
 from mmseg.evaluation.metrics import IoUMetric
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 
 from sar_mm.evaluation.metrics import PerClassIoUMetric
 
 
 def _samples():
     gt = torch.zeros(1, 4, 4, dtype=torch.long)
-    gt[0, :2, :2] = 1                      # 4 building pixels
+    gt[0, :2, :2] = 1  # 4 building pixels
     pred = torch.zeros(1, 4, 4, dtype=torch.long)
-    pred[0, :2, :3] = 1                    # 6 predicted, 4 of them right
+    pred[0, :2, :3] = 1  # 6 predicted, 4 of them right
     sample = SegDataSample()
     sample.gt_sem_seg = PixelData(data=gt)
     sample.pred_sem_seg = PixelData(data=pred)

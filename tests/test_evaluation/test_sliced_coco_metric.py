@@ -14,9 +14,13 @@ def tile_json(synthetic_root, tmp_path_factory):
     """The generated validation scenes (128 px) cut into 64 px tiles overlapping by half."""
     ships = osp.join(synthetic_root, 'ships')
     out = str(tmp_path_factory.mktemp('tiles'))
-    summary = slice_coco_scenes(osp.join(ships, 'annotations', 'val.json'),
-                                osp.join(ships, 'images', 'val'), out, tile_size=64,
-                                overlap=0.5, progress=False)
+    summary = slice_coco_scenes(
+        osp.join(ships, 'annotations', 'val.json'),
+        osp.join(ships, 'images', 'val'),
+        out,
+        tile_size=64,
+        overlap=0.5,
+        progress=False)
     with open(summary['ann_file']) as f:
         return summary['ann_file'], json.load(f)
 
@@ -33,10 +37,13 @@ def _perfect_detections(tiles):
         window = (x0, y0, x0 + img['width'], y0 + img['height'])
         _, local, visible = boxes_in_window(scene_boxes[img['scene_id']], window)
         boxes = local[visible == 1]
-        samples.append(dict(img_id=img['id'], pred_instances=dict(
-            bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-            scores=torch.full((len(boxes), ), 0.9 - 0.001 * k),
-            labels=torch.zeros(len(boxes), dtype=torch.long))))
+        samples.append(
+            dict(
+                img_id=img['id'],
+                pred_instances=dict(
+                    bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+                    scores=torch.full((len(boxes), ), 0.9 - 0.001 * k),
+                    labels=torch.zeros(len(boxes), dtype=torch.long))))
     return samples
 
 
@@ -61,8 +68,7 @@ def test_whole_scene_map_of_merged_tiles(tile_json):
 
     # without merging (NMS never suppresses above IoU 1) the duplicates are false positives
     unmerged = _evaluate(
-        METRICS.build(dict(type='SlicedCocoMetric', iou_thr=1.0, ann_file=ann_file)), samples,
-        None)
+        METRICS.build(dict(type='SlicedCocoMetric', iou_thr=1.0, ann_file=ann_file)), samples, None)
     assert unmerged['coco_scene/bbox_mAP'] < 0.95
 
 

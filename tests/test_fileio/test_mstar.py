@@ -11,8 +11,8 @@ def chip(tmp_path):
     mag = rng.gamma(1.0, 0.1, (6, 5)).astype(np.float32)
     phase = rng.uniform(-np.pi, np.pi, (6, 5)).astype(np.float32)
     path = tmp_path / 'HB03787.015'
-    write_mstar_raw(path, mag, phase, TargetType='bmp2_tank', DesiredDepression=17,
-                    TargetAz='125.532')
+    write_mstar_raw(
+        path, mag, phase, TargetType='bmp2_tank', DesiredDepression=17, TargetAz='125.532')
     return path, mag, phase
 
 

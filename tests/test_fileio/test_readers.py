@@ -74,6 +74,7 @@ def test_single_band_tiff_all_dtypes(tmp_path, dtype):
 def test_multipage_and_complex_tiff_are_not_truncated(tmp_path):
     """OpenCV would read only the first page; the reader must return every band."""
     import tifffile
+
     from sar_mm.fileio.readers import _is_single_sample_tiff
     pages = np.stack([np.full((5, 6), v, np.float32) for v in (1, 2, 3)])
     with tifffile.TiffWriter(tmp_path / 'pages.tif') as tif:
@@ -94,12 +95,16 @@ def test_large_files_are_read_from_disk_identically(tmp_path, monkeypatch):
     """Files above the in-memory limit go to the path-based readers with the same result."""
     import cv2
     import tifffile
+
     from sar_mm.fileio import readers, write_mstar_raw
     data = (np.random.default_rng(5).random((6, 4)) * 1000).astype(np.uint16)
     cv2.imwrite(str(tmp_path / 'a.png'), data)
     tifffile.imwrite(tmp_path / 'a.tif', data)
-    tifffile.imwrite(tmp_path / 'b.tif', np.stack([data, data + 1]), photometric='minisblack',
-                     planarconfig='separate')
+    tifffile.imwrite(
+        tmp_path / 'b.tif',
+        np.stack([data, data + 1]),
+        photometric='minisblack',
+        planarconfig='separate')
     np.save(tmp_path / 'a.npy', data)
     write_mstar_raw(tmp_path / 'a.015', data.astype(np.float32), data.astype(np.float32) / 999)
     names = ['a.png', 'a.tif', 'b.tif', 'a.npy', 'a.015']

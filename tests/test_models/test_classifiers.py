@@ -78,8 +78,11 @@ def _train_two_steps(model, data):
     for log in logs:
         assert {'loss', 'loss_cls', 'loss_supcon'} <= set(log)
         assert all(math.isfinite(v.item()) for v in log.values())
-    changed = {k for k, v in model.state_dict().items()
-               if v.is_floating_point() and not torch.equal(v, before[k])}
+    changed = {
+        k
+        for k, v in model.state_dict().items()
+        if v.is_floating_point() and not torch.equal(v, before[k])
+    }
     return logs, changed
 
 
@@ -88,8 +91,10 @@ def test_multiview_preprocessor_takes_both_collates_and_single_views():
     pre = MODELS.build(dict(type='MultiViewClsDataPreprocessor', mean=[2.0], std=[4.0]))
     views = [torch.full((1, 4, 4), 2.0 + 4 * v) for v in range(3)]
     from mmpretrain.structures import DataSample
-    samples = [dict(inputs=[t.clone() for t in views], data_samples=DataSample().set_gt_label(i))
-               for i in range(2)]
+    samples = [
+        dict(inputs=[t.clone() for t in views], data_samples=DataSample().set_gt_label(i))
+        for i in range(2)
+    ]
     for collate in (pseudo_collate, default_collate):
         out = pre(collate(copy.deepcopy(samples)), training=True)
         assert isinstance(out['inputs'], list) and len(out['inputs']) == 3
@@ -98,8 +103,11 @@ def test_multiview_preprocessor_takes_both_collates_and_single_views():
         assert [int(s.gt_label) for s in out['data_samples']] == [0, 1]
     single = pre(pseudo_collate([dict(inputs=views[1], data_samples=DataSample())] * 2))
     assert tuple(single['inputs'].shape) == (2, 1, 4, 4)
-    mixing = MODELS.build(dict(type='MultiViewClsDataPreprocessor', num_classes=2,
-                               batch_augments=dict(augments=dict(type='Mixup', alpha=1.0))))
+    mixing = MODELS.build(
+        dict(
+            type='MultiViewClsDataPreprocessor',
+            num_classes=2,
+            batch_augments=dict(augments=dict(type='Mixup', alpha=1.0))))
     with pytest.raises(ValueError, match='batch augmentations'):
         mixing(pseudo_collate(copy.deepcopy(samples)), training=True)
 
@@ -117,8 +125,8 @@ def test_supcon_classifier_trains_and_predicts(synthetic_root):
     assert any(k.startswith('head.') for k in changed)
 
     model.eval()
-    batch = model.data_preprocessor(pseudo_collate(_batch(SARClassificationDataset, test,
-                                                          num=4, data_root=root)))
+    batch = model.data_preprocessor(
+        pseudo_collate(_batch(SARClassificationDataset, test, num=4, data_root=root)))
     preds = model(**batch, mode='predict')
     assert len(preds) == 4 and all(p.pred_score.shape == (5, ) for p in preds)
     with pytest.raises(ValueError, match='one image per sample'):
@@ -128,8 +136,9 @@ def test_supcon_classifier_trains_and_predicts(synthetic_root):
 def test_supcon_classifier_losses_are_ce_on_view0_and_supcon_on_all_views(synthetic_root):
     cfg = Config.fromfile(SUPCON_CFG)
     model, train, _ = _build(cfg)
-    data = pseudo_collate(_batch(SARClassificationDataset, train, num=6,
-                                 data_root=osp.join(synthetic_root, 'vehicles')))
+    data = pseudo_collate(
+        _batch(
+            SARClassificationDataset, train, num=6, data_root=osp.join(synthetic_root, 'vehicles')))
     model.eval()  # BatchNorm on running statistics: features do not depend on the batch
     batch = model.data_preprocessor(data, training=True)
     views, samples = batch['inputs'], batch['data_samples']
@@ -161,14 +170,14 @@ def test_multimodal_classifier_trains_two_iterations(dualpol_root):
         assert any(k.startswith(part) for k in changed), part
 
     model.eval()
-    batch = model.data_preprocessor(pseudo_collate(_batch(PairedModalityDataset, test, num=4,
-                                                          data_root=dualpol_root)))
+    batch = model.data_preprocessor(
+        pseudo_collate(_batch(PairedModalityDataset, test, num=4, data_root=dualpol_root)))
     assert tuple(batch['inputs'].shape) == (4, 2, CHIP, CHIP)
     preds = model(**batch, mode='predict')
     assert len(preds) == 4 and all(p.pred_score.shape == (5, ) for p in preds)
     assert model.extract_feat(batch['inputs'])[0].shape == (4, 128)
-    assert [f[-1].shape[1] for f in model.extract_feat(batch['inputs'], stage='backbone')] == [
-        64, 64]
+    assert [f[-1].shape[1]
+            for f in model.extract_feat(batch['inputs'], stage='backbone')] == [64, 64]
 
 
 def test_multimodal_supcon_treats_modalities_as_views(dualpol_root):
@@ -187,8 +196,8 @@ def test_multimodal_supcon_treats_modalities_as_views(dualpol_root):
                 feat = model.neck[m](model.backbone[m](v[:, m:m + 1]))[-1]
                 embeddings.append(model.projector[m]((feat, ))[0])
         z = torch.stack(embeddings, dim=1)  # (N, 4, d)
-        supcon = SupConLoss(temperature=0.1, loss_weight=0.5)(
-            z, torch.cat([s.gt_label for s in samples]))
+        supcon = SupConLoss(
+            temperature=0.1, loss_weight=0.5)(z, torch.cat([s.gt_label for s in samples]))
     assert torch.allclose(losses['loss_cls'], ce, atol=1e-5)
     assert torch.allclose(losses['loss_supcon'], supcon, atol=1e-5)
 
@@ -199,15 +208,15 @@ def test_multimodal_classifier_checks_channels(dualpol_root):
     model.eval()
     with pytest.raises(ValueError, match=r'modality_channels=\(1, 1\)'):
         model.extract_feat(torch.zeros(2, 3, CHIP, CHIP))
-    batch = model.data_preprocessor(pseudo_collate(_batch(PairedModalityDataset, test, num=2,
-                                                          data_root=dualpol_root)))
+    batch = model.data_preprocessor(
+        pseudo_collate(_batch(PairedModalityDataset, test, num=2, data_root=dualpol_root)))
     for s in batch['data_samples']:
         s.set_metainfo(dict(modality_channels=(1, 3)))
     with pytest.raises(ValueError, match=r'data has modality_channels=\(1, 3\)'):
         model.predict(batch['inputs'], batch['data_samples'])
     with pytest.raises(ValueError, match='2 backbone configs for 3 modalities'):
-        MODELS.build(dict(_small(cfg.model), modality_channels=(1, 1, 1),
-                          backbone=[cfg.model.backbone] * 2))
+        MODELS.build(
+            dict(_small(cfg.model), modality_channels=(1, 1, 1), backbone=[cfg.model.backbone] * 2))
 
 
 # ---------------------------------------------------------------------- configs in a Runner

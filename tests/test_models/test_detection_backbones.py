@@ -9,15 +9,12 @@ from mmengine.config import Config
 
 import sar_mm  # noqa: F401
 from sar_mm.engine import CheckpointMismatchError
-
 from ..conftest import ROOT, build_in_scope
 
 FCOS = osp.join(ROOT, 'configs', 'fcos')
 IMAGENET = osp.join(FCOS, 'fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd_imagenet-pretrained.py')
 SAR = osp.join(FCOS, 'fcos_r18-1ch_fpn_gn-head_1xb4-12e_ssdd_sar-pretrained.py')
 VIT = osp.join(FCOS, 'fcos_vit-tiny-p8-sar-jepa_sfp_gn-head_1xb4-12e_ssdd.py')
-
-
 
 
 def _fcos(path, checkpoint):
@@ -48,8 +45,9 @@ def test_imagenet_rgb_resnet_into_1ch_fcos(tmp_path, logs):
 
 @pytest.fixture(scope='module')
 def simclr_checkpoint(tmp_path_factory):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_'
-                                         'synthetic-sar.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/simclr/simclr_resnet18-1ch_1xb32-8e_'
+                 'synthetic-sar.py'))
     torch.manual_seed(1)
     model = build_in_scope('mmpretrain', cfg.model)
     with torch.no_grad():
@@ -74,8 +72,9 @@ def test_sar_mm_simclr_checkpoint_into_fcos(simclr_checkpoint, logs):
 
 @pytest.fixture(scope='module')
 def sar_jepa_checkpoint(tmp_path_factory):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_'
-                                         'synthetic-sar-64px.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_'
+                 'synthetic-sar-64px.py'))
     model = build_in_scope('mmpretrain', cfg.model)
     model.init_weights()
     path = tmp_path_factory.mktemp('jepa') / 'epoch_20.pth'
@@ -113,10 +112,12 @@ def test_sar_jepa_vit_into_ssdd_fcos(sar_jepa_checkpoint, logs):
 # The other SAR-HUB backbones, as configs/fcos/README.md gives them (mmpretrain's, through the
 # `mmpretrain.` scope). MobileNetV3 has no in_channels option: 3-channel input (repeat_to=3).
 SAR_HUB_BACKBONES = {
-    'DenseNet-121': (dict(type='mmpretrain.DenseNet', arch='121', in_channels=1,
-                          out_indices=(0, 1, 3)), [128, 256, 1024], 1),
-    'SE-ResNet-50': (dict(type='mmpretrain.SEResNet', depth=50, in_channels=1,
-                          out_indices=(1, 2, 3)), [512, 1024, 2048], 1),
+    'DenseNet-121':
+    (dict(type='mmpretrain.DenseNet', arch='121', in_channels=1,
+          out_indices=(0, 1, 3)), [128, 256, 1024], 1),
+    'SE-ResNet-50':
+    (dict(type='mmpretrain.SEResNet', depth=50, in_channels=1,
+          out_indices=(1, 2, 3)), [512, 1024, 2048], 1),
     'MobileNetV3-L': (dict(type='mmpretrain.MobileNetV3', arch='large',
                            out_indices=(6, 12, 16)), [40, 112, 960], 3),
 }
@@ -128,8 +129,12 @@ def test_other_sar_hub_backbones_in_fcos(name):
     cfg = Config.fromfile(osp.join(FCOS, 'fcos_r50-1ch_fpn_gn-head_1xb4-12e_ssdd.py'))
     cfg.model.backbone = backbone
     cfg.model.neck.in_channels = channels
-    fcos = build_in_scope('mmdet', dict(cfg.model, data_preprocessor=dict(
-        type='DetDataPreprocessor', mean=[19.1] * in_ch, std=[16.7] * in_ch)))
+    fcos = build_in_scope(
+        'mmdet',
+        dict(
+            cfg.model,
+            data_preprocessor=dict(
+                type='DetDataPreprocessor', mean=[19.1] * in_ch, std=[16.7] * in_ch)))
     fcos.eval()
     with torch.no_grad():
         feats = fcos.extract_feat(torch.rand(1, in_ch, 64, 64))

@@ -14,8 +14,8 @@ from sar_mm.engine import CheckpointMismatchError, load_checkpoint_file
 from sar_mm.models.explainers import (GAUSSIAN_ENTROPY_OFFSET, AmortisedKPExplainer,
                                       FrozenFeatureExtractor, NoBackgroundCellsError,
                                       PerImageKPExplainer, SigmaUNet, cell_entropy,
-                                      count_knowledge_points, feature_variance,
-                                      perturb, select_knowledge_points)
+                                      count_knowledge_points, feature_variance, perturb,
+                                      select_knowledge_points)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_CONFIG = 'configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py'
@@ -59,12 +59,11 @@ def test_entropy_is_log_sigma_plus_gaussian_constant():
     assert GAUSSIAN_ENTROPY_OFFSET == pytest.approx(1.4189385, abs=1e-6)
 
 
-@pytest.mark.parametrize('mode, samples, factor', [('mean_loss', 3, 1.0),
-                                                   ('mean_input', 4, 0.5)])
+@pytest.mark.parametrize('mode, samples, factor', [('mean_loss', 3, 1.0), ('mean_input', 4, 0.5)])
 def test_perturbation_std_per_cell_shared_over_channels(mode, samples, factor):
     x = torch.zeros(2, 3, 64, 64)
-    log_sigma = torch.log(torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(1))
-                          * 2 + 0.1)
+    log_sigma = torch.log(
+        torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(1)) * 2 + 0.1)
     noisy = perturb(x, log_sigma, 16, samples, mode, torch.Generator().manual_seed(0))
     assert noisy.shape == ((samples * 2, 3, 64, 64) if mode == 'mean_loss' else x.shape)
     cells = noisy.reshape(-1, 2, 3, 4, 16, 4, 16) if mode == 'mean_loss' else \
@@ -89,8 +88,8 @@ def test_kps_invariant_to_constant_and_monotone_in_b():
         labels = rng.integers(0, 3, size=(8, 8))
         labels[0, 0] = 0
         for b in (0.0, 0.25, 0.3, 0.5):
-            assert np.array_equal(select_knowledge_points(h, labels, b),
-                                  select_knowledge_points(h + 7.5, labels, b))
+            assert np.array_equal(
+                select_knowledge_points(h, labels, b), select_knowledge_points(h + 7.5, labels, b))
         counts = count_knowledge_points(h, labels, (0.1, 0.25, 0.3, 0.4, 0.5, 1.0))
         totals = [c['num_foreground'] + c['num_background'] for c in counts.values()]
         assert all(a >= b for a, b in zip(totals, totals[1:]))
@@ -142,8 +141,7 @@ def test_per_image_kps_follow_the_sensitive_window(window, cells):
 def test_per_image_zeroed_region_gets_no_kp():
     """A quadrant zeroed before the 'backbone': it never holds a KP, and its H is not lower
     than that of the cells the model does see."""
-    explainer = PerImageKPExplainer(WindowModel((0, 32, 0, 32), invert=True), alpha=50.0,
-                                    steps=150)
+    explainer = PerImageKPExplainer(WindowModel((0, 32, 0, 32), invert=True), alpha=50.0, steps=150)
     h = explainer.entropy_map(_inputs(1))[0].numpy()
     labels = np.zeros((8, 8), np.uint8)  # everything background: the rule still applies
     kp = select_knowledge_points(h, labels, 0.3)
@@ -153,7 +151,9 @@ def test_per_image_zeroed_region_gets_no_kp():
 
 
 def test_constant_features_give_flat_entropy_and_no_kp():
+
     class Constant(nn.Module):
+
         def __init__(self):
             super().__init__()
             self.w = nn.Parameter(torch.ones(3))
@@ -181,8 +181,15 @@ def test_linear_features_reach_the_closed_form_optimum(mode, samples, tol):
     linear.weight.data = w.reshape(m, -1)
     model = nn.Sequential(nn.Flatten(), linear)
     x = torch.randn(3, channels, size, size, generator=g)
-    explainer = PerImageKPExplainer(model, cell_size=cell, alpha=alpha, steps=500, lr=0.05,
-                                    init_sigma=0.3, num_samples=samples, sample_mode=mode)
+    explainer = PerImageKPExplainer(
+        model,
+        cell_size=cell,
+        alpha=alpha,
+        steps=500,
+        lr=0.05,
+        init_sigma=0.3,
+        num_samples=samples,
+        sample_mode=mode)
     log_sigma = explainer.fit_log_sigma(x)[:, 0]  # (B, gh, gw)
     v = (x.flatten(1) @ linear.weight.T).var(1, unbiased=False)
     w_c = w.pow(2).reshape(m, channels, grid, cell, grid, cell).sum((0, 1, 3, 5))  # (gh, gw)
@@ -253,8 +260,7 @@ def test_checkpoint_of_another_architecture_names_the_file(tmp_path):
 
 # ----------------------------------------------------------------------------- amortised
 def test_sigma_unet_output_and_logvar_normalisation():
-    net = SigmaUNet(in_channels=2, cell_size=8, base_channels=4, max_channels=16,
-                    logvar_channels=6)
+    net = SigmaUNet(in_channels=2, cell_size=8, base_channels=4, max_channels=16, logvar_channels=6)
     out = net(torch.randn(3, 2, 48, 40))
     assert out.shape == (3, 1, 6, 5)
     z = {}
@@ -264,8 +270,8 @@ def test_sigma_unet_output_and_logvar_normalisation():
     # per channel: zero mean and unit variance (up to BatchNorm's eps), no affine
     raw_var = z['raw'].var((0, 2, 3), unbiased=False)
     assert torch.allclose(z['z'].mean((0, 2, 3)), torch.zeros(6), atol=1e-4)
-    assert torch.allclose(z['z'].var((0, 2, 3), unbiased=False), raw_var / (raw_var + 1e-5),
-                          rtol=1e-3)
+    assert torch.allclose(
+        z['z'].var((0, 2, 3), unbiased=False), raw_var / (raw_var + 1e-5), rtol=1e-3)
     assert not hasattr(net.norm, 'weight') or net.norm.weight is None
     with pytest.raises(ValueError, match='power of 2'):
         SigmaUNet(cell_size=6)
@@ -288,16 +294,32 @@ def test_amortised_training_keeps_the_explained_model_bit_identical(tmp_path, sy
 
     cfg = Config.fromfile(osp.join(ROOT, KP_CONFIG))
     root = osp.join(synthetic_root, 'vehicles') + '/'
-    loader = dict(num_workers=0, persistent_workers=False, batch_size=4,
-                  dataset=dict(data_root=root))
+    loader = dict(
+        num_workers=0, persistent_workers=False, batch_size=4, dataset=dict(data_root=root))
     cfg.merge_from_dict({
-        'model.explained_checkpoint': ckpt, 'model.sigma_net.base_channels': 4,
-        'model.sigma_net.max_channels': 16, 'model.sigma_net.logvar_channels': 8,
-        'train_dataloader': loader, 'val_dataloader': loader, 'test_dataloader': loader,
-        'train_cfg': dict(_delete_=True, type='IterBasedTrainLoop', max_iters=3,
-                          val_interval=3),
-        'default_hooks.checkpoint': dict(type='CheckpointHook', interval=3, by_epoch=False),
-        'log_processor': dict(by_epoch=False), 'work_dir': str(tmp_path / 'work')})
+        'model.explained_checkpoint':
+        ckpt,
+        'model.sigma_net.base_channels':
+        4,
+        'model.sigma_net.max_channels':
+        16,
+        'model.sigma_net.logvar_channels':
+        8,
+        'train_dataloader':
+        loader,
+        'val_dataloader':
+        loader,
+        'test_dataloader':
+        loader,
+        'train_cfg':
+        dict(_delete_=True, type='IterBasedTrainLoop', max_iters=3, val_interval=3),
+        'default_hooks.checkpoint':
+        dict(type='CheckpointHook', interval=3, by_epoch=False),
+        'log_processor':
+        dict(by_epoch=False),
+        'work_dir':
+        str(tmp_path / 'work')
+    })
     cfg.param_scheduler = []
     runner = Runner.from_cfg(cfg)
     sigma_before = {k: v.clone() for k, v in runner.model.sigma_net.state_dict().items()}
@@ -311,8 +333,10 @@ def test_amortised_training_keeps_the_explained_model_bit_identical(tmp_path, sy
     assert all(torch.equal(after[k], reference[k]) for k in reference)
     saved = load_checkpoint_file(str(tmp_path / 'work' / 'iter_3.pth'))['state_dict']
     assert all(torch.equal(saved['explained.model.' + k], reference[k]) for k in reference)
-    changed = [k for k, v in model.sigma_net.state_dict().items()
-               if v.is_floating_point() and not torch.equal(v, sigma_before[k])]
+    changed = [
+        k for k, v in model.sigma_net.state_dict().items()
+        if v.is_floating_point() and not torch.equal(v, sigma_before[k])
+    ]
     assert changed
     # the validation ran the KP metric on the heuristic regions
     metrics = runner.message_hub.log_scalars
@@ -321,7 +345,9 @@ def test_amortised_training_keeps_the_explained_model_bit_identical(tmp_path, sy
 
 def test_amortised_loss_terms_and_batch_scaling():
     explainer = AmortisedKPExplainer(
-        WindowModel((24, 40, 24, 40)), alpha=10.0, num_samples=2,
+        WindowModel((24, 40, 24, 40)),
+        alpha=10.0,
+        num_samples=2,
         sigma_net=dict(type='SigmaUNet', base_channels=4, max_channels=8, logvar_channels=4))
     x = _inputs(4)
     torch.manual_seed(0)

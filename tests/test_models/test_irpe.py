@@ -7,8 +7,8 @@ import torch
 
 import sar_mm  # noqa: F401
 from sar_mm.models.backbones import (IRPE, IRPECross, IRPEMultiheadAttention,
-                                     IRPETransformerEncoderLayer, VisionTransformerIRPE,
-                                     bucket_ids, build_irpe, num_buckets, piecewise_index)
+                                     IRPETransformerEncoderLayer, VisionTransformerIRPE, bucket_ids,
+                                     build_irpe, num_buckets, piecewise_index)
 
 TINY = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
@@ -93,14 +93,13 @@ def _randomise(module, seed=0, std=1.0):
 def test_piecewise_index_hand_values():
     # ratio 1.9: alpha 1.9, beta 3.8 (-> 3), gamma 15.2; 1.9 (1 + log8(x / 1.9)) rounded
     x = torch.tensor([-13, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 13, 100])
-    assert piecewise_index(x, 1.9, 3.8, 15.2).tolist() == [
-        -3, -3, -3, -2, -2, -1, 0, 1, 2, 2, 3, 3, 3, 3, 3]
+    assert piecewise_index(x, 1.9, 3.8,
+                           15.2).tolist() == [-3, -3, -3, -2, -2, -1, 0, 1, 2, 2, 3, 3, 3, 3, 3]
     # ratio 1: 1 + log8(x): x=2 -> 1.33 -> 1, x=3 -> 1.53 -> 2, x=8 -> 2, beyond saturates at 2
-    assert piecewise_index(torch.tensor([0, 1, 2, 3, 8, 100]), 1., 2., 8.).tolist() == [
-        0, 1, 1, 2, 2, 2]
+    assert piecewise_index(torch.tensor([0, 1, 2, 3, 8, 100]), 1., 2.,
+                           8.).tolist() == [0, 1, 1, 2, 2, 2]
     # ratio 3: exact to 3, then 3 + 3 log8(x / 3): x=4 -> 3.41 -> 3, x=6 -> 4, x=24 -> 6
-    assert piecewise_index(torch.tensor([3, 4, 6, 24, 25]), 3., 6., 24.).tolist() == [
-        3, 3, 4, 6, 6]
+    assert piecewise_index(torch.tensor([3, 4, 6, 24, 25]), 3., 6., 24.).tolist() == [3, 3, 4, 6, 6]
     # floats are rounded in the exact part
     assert piecewise_index(torch.tensor([1.4, -1.6]), 1.9, 3.8, 15.2).tolist() == [1, -2]
     with pytest.raises(ValueError, match='irpe.py'):
@@ -109,10 +108,7 @@ def test_piecewise_index_hand_values():
 
 def test_product_bucket_ids_hand_values():
     # 2x2 grid, ratio 1.9: I = (dr + 3) * 7 + dc + 3, (dr, dc) = query - key
-    expected = [[24, 23, 17, 16],
-                [25, 24, 18, 17],
-                [31, 30, 24, 23],
-                [32, 31, 25, 24]]
+    expected = [[24, 23, 17, 16], [25, 24, 18, 17], [31, 30, 24, 23], [32, 31, 25, 24]]
     assert bucket_ids('product', 2, 2).tolist() == expected
     with_cls = bucket_ids('product', 2, 2, num_extra_tokens=1).tolist()
     assert with_cls[0] == [49] * 5 and [r[0] for r in with_cls] == [49] * 5
@@ -144,8 +140,8 @@ def test_other_methods_hand_values():
 @pytest.mark.parametrize('ratio', [1.9, 1.0, 2.5])
 def test_bucket_ids_match_slow_reference(method, ratio):
     for h, w, extra in ((3, 4, 0), (7, 7, 1), (14, 14, 1), (2, 9, 2)):
-        assert bucket_ids(method, h, w, ratio, extra).tolist() == _slow_ids(
-            method, h, w, ratio, extra), (h, w, extra)
+        assert bucket_ids(method, h, w, ratio,
+                          extra).tolist() == _slow_ids(method, h, w, ratio, extra), (h, w, extra)
 
 
 def test_sar_jepa_grid_uses_all_50_buckets_and_is_cached():
@@ -163,8 +159,10 @@ def test_sar_jepa_grid_uses_all_50_buckets_and_is_cached():
 @pytest.mark.parametrize('shared_head', [True, False])
 def test_contextual_key_term_matches_loop(method, extra, shared_head):
     hw = (3, 4)  # not square: rows and columns must not be swapped
-    rpe_q, rpe_k, rpe_v = build_irpe(dict(method=method, shared_head=shared_head,
-                                          num_extra_tokens=extra), head_dim=5, num_heads=3)
+    rpe_q, rpe_k, rpe_v = build_irpe(
+        dict(method=method, shared_head=shared_head, num_extra_tokens=extra),
+        head_dim=5,
+        num_heads=3)
     assert rpe_q is None and rpe_v is None
     _randomise(rpe_k)
     q = torch.randn(2, 3, extra + 12, 5)
@@ -176,11 +174,12 @@ def test_contextual_key_term_matches_loop(method, extra, shared_head):
 @pytest.mark.parametrize('method', ['product', 'cross'])
 def test_bias_mode_and_value_term_match_loop(method):
     hw = (2, 3)
-    bias = _randomise(build_irpe(dict(method=method, mode='bias', shared_head=False,
-                                      num_extra_tokens=1), 4, 2)[1])
+    bias = _randomise(
+        build_irpe(dict(method=method, mode='bias', shared_head=False, num_extra_tokens=1), 4,
+                   2)[1])
     q = torch.randn(2, 2, 7, 4)
-    torch.testing.assert_close(bias(q, hw).expand(2, -1, -1, -1).double(),
-                               _slow_term(bias, q, hw), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        bias(q, hw).expand(2, -1, -1, -1).double(), _slow_term(bias, q, hw), rtol=1e-5, atol=1e-5)
     value = _randomise(build_irpe(dict(method=method, rpe_on='v', num_extra_tokens=1), 4, 2)[2])
     attn = torch.rand(2, 2, 7, 7).softmax(-1)
     out = value(attn, hw)
@@ -192,8 +191,11 @@ def test_bias_mode_and_value_term_match_loop(method):
 def test_attention_matches_explicit_softmax(rpe_on, scaled_query):
     """softmax(q k^T s + b^K + b^Q^T) v (+ value term), b^K from q (SAR-JEPA) or s q (paper)."""
     torch.manual_seed(0)
-    attn = IRPEMultiheadAttention(12, 3, rpe_cfg=dict(rpe_on=rpe_on, scaled_query=scaled_query,
-                                                      shared_head=False, num_extra_tokens=1))
+    attn = IRPEMultiheadAttention(
+        12,
+        3,
+        rpe_cfg=dict(
+            rpe_on=rpe_on, scaled_query=scaled_query, shared_head=False, num_extra_tokens=1))
     _randomise(attn, std=0.3).eval()
     x = torch.randn(2, 1 + 12, 12)
     hw = (4, 3)
@@ -225,8 +227,8 @@ def test_rpe_cfg_errors():
     with pytest.raises(ValueError, match='mode must be'):
         IRPE(8, 2, mode='relative')
     with pytest.raises(ValueError, match='num_extra_tokens'):
-        VisionTransformerIRPE(arch=TINY, img_size=16, patch_size=8,
-                              rpe_cfg=dict(num_extra_tokens=0))
+        VisionTransformerIRPE(
+            arch=TINY, img_size=16, patch_size=8, rpe_cfg=dict(num_extra_tokens=0))
 
 
 # ------------------------------------------------------------------ the backbone
@@ -239,9 +241,11 @@ def _pair(**kwargs):
     return ref, VisionTransformerIRPE(**args)
 
 
-@pytest.mark.parametrize('kwargs', [dict(), dict(out_type='featmap', out_indices=(0, 1)),
-                                    dict(with_cls_token=False, out_type='avg_featmap',
-                                         layer_scale_init_value=0.1)])
+@pytest.mark.parametrize('kwargs', [
+    dict(),
+    dict(out_type='featmap', out_indices=(0, 1)),
+    dict(with_cls_token=False, out_type='avg_featmap', layer_scale_init_value=0.1)
+])
 def test_without_rpe_equals_mmpretrain_vit(kwargs):
     ref, net = _pair(**kwargs)
     assert list(net.state_dict()) == list(ref.state_dict())
@@ -255,8 +259,7 @@ def test_without_rpe_equals_mmpretrain_vit(kwargs):
 
 def test_zero_tables_change_nothing_and_keys_add_only_tables():
     ref, _ = _pair()
-    net = VisionTransformerIRPE(arch=TINY, img_size=32, patch_size=8, in_channels=1,
-                                rpe_cfg=dict())
+    net = VisionTransformerIRPE(arch=TINY, img_size=32, patch_size=8, in_channels=1, rpe_cfg=dict())
     missing, unexpected = net.load_state_dict(ref.state_dict(), strict=False)
     assert missing == [f'layers.{i}.attn.rpe_k.lookup_table_weight' for i in range(2)]
     assert unexpected == []
@@ -270,8 +273,15 @@ def test_zero_tables_change_nothing_and_keys_add_only_tables():
 
 def test_irpe_backbone_builds_trains_and_drops_pos_embed():
     from mmpretrain.registry import MODELS
-    net = MODELS.build(dict(type='VisionTransformerIRPE', arch=TINY, img_size=64, patch_size=8,
-                            in_channels=1, rpe_cfg=dict(), with_abs_pos_embed=False))
+    net = MODELS.build(
+        dict(
+            type='VisionTransformerIRPE',
+            arch=TINY,
+            img_size=64,
+            patch_size=8,
+            in_channels=1,
+            rpe_cfg=dict(),
+            with_abs_pos_embed=False))
     assert isinstance(net, VisionTransformerIRPE)
     net.init_weights()
     keys = list(net.state_dict())
@@ -291,8 +301,14 @@ def test_irpe_backbone_builds_trains_and_drops_pos_embed():
 
 
 def test_any_grid_size():
-    net = VisionTransformerIRPE(arch=TINY, img_size=64, patch_size=8, in_channels=1,
-                                rpe_cfg=dict(), with_abs_pos_embed=False, out_type='featmap')
+    net = VisionTransformerIRPE(
+        arch=TINY,
+        img_size=64,
+        patch_size=8,
+        in_channels=1,
+        rpe_cfg=dict(),
+        with_abs_pos_embed=False,
+        out_type='featmap')
     _randomise(net.layers[0].attn.rpe_k)
     net.eval()
     with torch.no_grad():
@@ -309,7 +325,7 @@ def test_any_grid_size():
 
 
 def test_standalone_layer_per_head_tables():
-    layer = IRPETransformerEncoderLayer(16, 4, 32, rpe_cfg=dict(shared_head=False,
-                                                                num_extra_tokens=1))
+    layer = IRPETransformerEncoderLayer(
+        16, 4, 32, rpe_cfg=dict(shared_head=False, num_extra_tokens=1))
     assert layer.attn.rpe_k.lookup_table_weight.shape == (4, 4, 50)
     assert layer(torch.randn(2, 17, 16)).shape == (2, 17, 16)

@@ -12,8 +12,8 @@ from mmpretrain.structures import DataSample
 
 import sar_mm  # noqa: F401
 from sar_mm.engine.hooks import ClassCountsHook, dataset_class_counts
-from sar_mm.models.losses import (ClassBalancedFocalLoss, MiniBatchClassBalancedLoss,
-                                  SupConLoss, effective_number_weights)
+from sar_mm.models.losses import (ClassBalancedFocalLoss, MiniBatchClassBalancedLoss, SupConLoss,
+                                  effective_number_weights)
 
 
 # ---------------------------------------------------------------------- direct references
@@ -22,7 +22,7 @@ def direct_mini_cbl(logits, labels, beta=0.995, gamma=2.0, counts=None):
     num, num_classes = logits.shape
     if counts is None:
         counts = [max(1, sum(1 for y in labels.tolist() if y == c)) for c in range(num_classes)]
-    weights = [(1 - beta) / (1 - beta ** max(1, n)) for n in counts]
+    weights = [(1 - beta) / (1 - beta**max(1, n)) for n in counts]
     total, norm = 0.0, 0.0
     for i in range(num):
         row = logits[i].tolist()
@@ -30,7 +30,7 @@ def direct_mini_cbl(logits, labels, beta=0.995, gamma=2.0, counts=None):
         denom = sum(math.exp(v) for v in row)
         p = math.exp(row[y]) / denom
         ce = -math.log(p)
-        total += weights[y] * (1 - p) ** gamma * ce
+        total += weights[y] * (1 - p)**gamma * ce
         norm += weights[y]
     return total / norm
 
@@ -39,7 +39,7 @@ def direct_multilabel_cbl(logits, targets, beta=0.995, gamma=2.0):
     """Per-element evaluation of the sigmoid (multi-label) variant."""
     num, num_classes = logits.shape
     counts = [max(1.0, float(targets[:, c].sum())) for c in range(num_classes)]
-    weights = [(1 - beta) / (1 - beta ** n) for n in counts]
+    weights = [(1 - beta) / (1 - beta**n) for n in counts]
     total, norm = 0.0, 0.0
     for i in range(num):
         for c in range(num_classes):
@@ -47,7 +47,7 @@ def direct_multilabel_cbl(logits, targets, beta=0.995, gamma=2.0):
             p = 1 / (1 + math.exp(-x))
             q = p if t == 1 else 1 - p
             bce = -math.log(q)
-            total += weights[c] * (1 - q) ** gamma * bce
+            total += weights[c] * (1 - q)**gamma * bce
             norm += weights[c]
     return total / norm
 
@@ -64,7 +64,7 @@ def batch():
 def test_effective_number_weights_formula():
     counts = torch.tensor([0., 1., 3., 10.])
     w = effective_number_weights(counts, 0.9)
-    expected = [(1 - 0.9) / (1 - 0.9 ** n) for n in (1, 1, 3, 10)]
+    expected = [(1 - 0.9) / (1 - 0.9**n) for n in (1, 1, 3, 10)]
     assert torch.allclose(w, torch.tensor(expected), atol=1e-6)
     assert float(effective_number_weights(counts, 0.9, normalize=True).sum()) == pytest.approx(4)
     with pytest.raises(ValueError, match='beta'):
@@ -86,7 +86,7 @@ def test_mini_cbl_gamma0_is_class_weighted_cross_entropy(batch):
     """With gamma=0 it is the reference's weighted CE (torch cross_entropy with class weights)."""
     logits, labels = batch
     counts = torch.bincount(labels, minlength=5).clamp_min(1).double()
-    weights = (1 - 0.995) / (1 - 0.995 ** counts)
+    weights = (1 - 0.995) / (1 - 0.995**counts)
     expected = F.cross_entropy(logits, labels, weight=weights)
     loss = MiniBatchClassBalancedLoss(gamma=0.0)(logits, labels)
     assert torch.allclose(loss, expected)
@@ -104,8 +104,9 @@ def test_mini_cbl_reductions_and_normalisation(batch):
     counts = torch.bincount(labels, minlength=5)
     w = effective_number_weights(counts.double(), 0.995)
     scale = 5 / w.sum()
-    assert torch.allclose(normed(logits, labels, reduction_override='sum'),
-                          plain(logits, labels, reduction_override='sum') * scale)
+    assert torch.allclose(
+        normed(logits, labels, reduction_override='sum'),
+        plain(logits, labels, reduction_override='sum') * scale)
     # sample weights scale both the loss and the normaliser
     sample_w = torch.tensor([1., 1., 1., 0., 1., 1., 1.], dtype=torch.float64)
     expected = (per_sample * sample_w).sum() / (w[labels] * sample_w).sum()
@@ -136,8 +137,9 @@ def test_mini_cbl_gradients_finite_even_for_extreme_logits(batch):
 def test_mini_cbl_multilabel_matches_direct_evaluation():
     torch.manual_seed(1)
     logits = torch.randn(6, 4, dtype=torch.float64)
-    targets = torch.tensor([[1, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 1, 0],
-                            [1, 0, 0, 0], [1, 0, 0, 0]], dtype=torch.float64)  # label 1, 3 absent
+    targets = torch.tensor(
+        [[1, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]],
+        dtype=torch.float64)  # label 1, 3 absent
     loss = MiniBatchClassBalancedLoss(use_sigmoid=True)(logits, targets)
     assert float(loss) == pytest.approx(direct_multilabel_cbl(logits, targets), rel=1e-9)
     per_element = MiniBatchClassBalancedLoss(use_sigmoid=True, reduction='none')(logits, targets)
@@ -147,22 +149,31 @@ def test_mini_cbl_multilabel_matches_direct_evaluation():
 def test_mini_cbl_as_mmpretrain_head_losses(batch):
     logits, labels = batch
     feats = torch.randn(7, 8)
-    head = MODELS.build(dict(type='LinearClsHead', num_classes=5, in_channels=8,
-                             loss=dict(type='MiniBatchClassBalancedLoss')))
+    head = MODELS.build(
+        dict(
+            type='LinearClsHead',
+            num_classes=5,
+            in_channels=8,
+            loss=dict(type='MiniBatchClassBalancedLoss')))
     samples = [DataSample().set_gt_label(int(y)) for y in labels]
     scores = head((feats, ))
     out = head.loss((feats, ), samples)
     assert out['loss'].item() == pytest.approx(
         direct_mini_cbl(scores.detach().double(), labels), rel=1e-5)
     # gt_score (one-hot / mixup) path of ClsHead
-    scored = [DataSample().set_gt_label(int(y)).set_gt_score(F.one_hot(y, 5).float())
-              for y in labels]
+    scored = [
+        DataSample().set_gt_label(int(y)).set_gt_score(F.one_hot(y, 5).float()) for y in labels
+    ]
     assert torch.allclose(head.loss((feats, ), scored)['loss'], out['loss'])
 
-    ml_head = MODELS.build(dict(type='MultiLabelLinearClsHead', num_classes=5, in_channels=8,
-                                loss=dict(type='MiniBatchClassBalancedLoss', use_sigmoid=True)))
-    ml_samples = [DataSample().set_gt_label([0, 2]), DataSample().set_gt_label([1])] * 3 + [
-        DataSample().set_gt_label([0])]
+    ml_head = MODELS.build(
+        dict(
+            type='MultiLabelLinearClsHead',
+            num_classes=5,
+            in_channels=8,
+            loss=dict(type='MiniBatchClassBalancedLoss', use_sigmoid=True)))
+    ml_samples = [DataSample().set_gt_label([0, 2]),
+                  DataSample().set_gt_label([1])] * 3 + [DataSample().set_gt_label([0])]
     targets = torch.zeros(7, 5, dtype=torch.float64)
     for i, s in enumerate(ml_samples):
         targets[i, s.gt_label] = 1
@@ -216,25 +227,26 @@ def test_class_counts_hook_reads_dataset_through_wrappers(synthetic_root, tmp_pa
     picks = [('tank', 5, 0), ('truck', 2, 1), ('apc', 1, 2), ('air_defence', 3, 4)]
     lines = [f'images/{n}/{n}_{i:04d}.png {label}' for n, k, label in picks for i in range(k)]
     ann = _write_list(tmp_path / 'imbalanced.txt', lines)
-    dataset = SARClassificationDataset(data_root=root, ann_file=ann,
-                                       metainfo=dict(classes=classes))
+    dataset = SARClassificationDataset(data_root=root, ann_file=ann, metainfo=dict(classes=classes))
     assert dataset_class_counts(dataset).tolist() == [5, 2, 1, 0, 3]
 
     model = torch.nn.Module()
     model.head_loss = ClassBalancedFocalLoss()
     runner = SimpleNamespace(
-        model=model, logger=MMLogger.get_current_instance(),
-        train_dataloader=SimpleNamespace(dataset=TorchConcatDataset(
-            [RepeatDataset(dataset, times=3), dataset])))
+        model=model,
+        logger=MMLogger.get_current_instance(),
+        train_dataloader=SimpleNamespace(
+            dataset=TorchConcatDataset([RepeatDataset(dataset, times=3), dataset])))
     ClassCountsHook().before_train(runner)
     # repeats add no information; the two parts of the concatenation both count
     assert model.head_loss.class_counts.tolist() == [10, 4, 2, 0, 6]
     assert dataset_class_counts(ConcatDataset([dataset, dataset])).tolist() == [10, 4, 2, 0, 6]
 
-    ml_lines = [f'images/tank/tank_{i:04d}.png {labels}'
-                for i, labels in enumerate(['0,2', '2', '2,18', '0'])]
-    ml_dataset = BigEarthNetS1(data_root=root, ann_file=_write_list(tmp_path / 'ml.txt',
-                                                                     ml_lines))
+    ml_lines = [
+        f'images/tank/tank_{i:04d}.png {labels}'
+        for i, labels in enumerate(['0,2', '2', '2,18', '0'])
+    ]
+    ml_dataset = BigEarthNetS1(data_root=root, ann_file=_write_list(tmp_path / 'ml.txt', ml_lines))
     counts = dataset_class_counts(ml_dataset)
     assert counts.shape == (19, ) and counts[[0, 2, 18]].tolist() == [2, 3, 1]
     assert counts.sum() == 6
@@ -245,22 +257,38 @@ def test_class_counts_hook_in_a_runner(synthetic_root, tmp_path):
     from mmengine.runner import Runner
     root = osp.join(synthetic_root, 'vehicles')
     runner = Runner(
-        model=dict(type='ImageClassifier',
-                   backbone=dict(type='ResNet', depth=18, in_channels=1, stem_channels=8,
-                                 base_channels=8, out_indices=(3, )),
-                   neck=dict(type='GlobalAveragePooling'),
-                   head=dict(type='LinearClsHead', num_classes=5, in_channels=64,
-                             loss=dict(type='ClassBalancedFocalLoss', beta=0.9))),
+        model=dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                in_channels=1,
+                stem_channels=8,
+                base_channels=8,
+                out_indices=(3, )),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='LinearClsHead',
+                num_classes=5,
+                in_channels=64,
+                loss=dict(type='ClassBalancedFocalLoss', beta=0.9))),
         work_dir=str(tmp_path / 'work'),
         train_dataloader=dict(
-            batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
-            dataset=dict(type='SARClassificationDataset', data_root=root,
-                         ann_file='meta/all.txt', num_shots=3,
-                         pipeline=[dict(type='LoadSARImage', to='db'), dict(type='PackInputs')])),
+            batch_size=4,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            dataset=dict(
+                type='SARClassificationDataset',
+                data_root=root,
+                ann_file='meta/all.txt',
+                num_shots=3,
+                pipeline=[dict(type='LoadSARImage', to='db'),
+                          dict(type='PackInputs')])),
         train_cfg=dict(by_epoch=False, max_iters=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         custom_hooks=[dict(type='ClassCountsHook', num_classes=5)],
-        default_scope='mmpretrain', default_hooks=dict(checkpoint=None),
+        default_scope='mmpretrain',
+        default_hooks=dict(checkpoint=None),
         experiment_name='class_counts_hook_test')
     runner.train()
     assert runner.model.head.loss_module.class_counts.tolist() == [3, 3, 3, 3, 3]
@@ -280,8 +308,7 @@ def slow_supcon(features, labels, temperature, base_temperature):
         positives = [b for b in range(len(items)) if b != a and ids[b] == ids[a]]
         if not positives:
             continue
-        losses.append(-sum(math.log(math.exp(sims[p]) / denom) for p in positives) /
-                      len(positives))
+        losses.append(-sum(math.log(math.exp(sims[p]) / denom) for p in positives) / len(positives))
     return (temperature / base_temperature) * sum(losses) / len(losses)
 
 
@@ -318,8 +345,8 @@ def test_supcon_without_labels_is_nt_xent():
 
     # and mmpretrain's SimCLR loss (ContrastiveHead + CrossEntropyLoss on its pos/neg split)
     from mmpretrain.models.selfsup.simclr import SimCLR
-    head = MODELS.build(dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-                             temperature=tau))
+    head = MODELS.build(
+        dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=tau))
     zz = z.reshape(2 * num, -1)  # SimCLR's order: sample-major (s0v0, s0v1, s1v0, ...)
     s = zz @ zz.t()
     mask, pos_idx, neg_mask = SimCLR._create_buffer(num, s.device)

@@ -60,12 +60,18 @@ def stand_in_target():
 def tiny_cfg(**overrides):
     cfg = dict(
         type='SARJEPA',
-        backbone=dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=4, out_type='featmap'),
+        backbone=dict(
+            arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+            img_size=32,
+            patch_size=4,
+            out_type='featmap'),
         target_generator=dict(type=STAND_IN, patch_size=4),
-        predictor_dim=32, predictor_depth=2, predictor_num_heads=2,
-        num_windows=3, window_size=4, mask_ratio=0.75,
+        predictor_dim=32,
+        predictor_depth=2,
+        predictor_num_heads=2,
+        num_windows=3,
+        window_size=4,
+        mask_ratio=0.75,
         data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.5], std=[0.25]))
     cfg.update(overrides)
     return cfg
@@ -95,9 +101,8 @@ def normalised_chips(num, size=32, seed=0):
 
 
 # ----------------------------------------------------------------------------- masking
-@pytest.mark.parametrize('window_size, ratio, expected',
-                         [(7, 0.8, 39), (4, 0.8, 13), (4, 0.75, 12), (2, 0.625, 3),
-                          (3, 0.5, 5), (5, 0.7, 18)])
+@pytest.mark.parametrize('window_size, ratio, expected', [(7, 0.8, 39), (4, 0.8, 13), (4, 0.75, 12),
+                                                          (2, 0.625, 3), (3, 0.5, 5), (5, 0.7, 18)])
 def test_num_masked_rounds_half_up(window_size, ratio, expected):
     assert num_masked_per_window(window_size, ratio) == expected
 
@@ -111,8 +116,8 @@ def test_num_masked_needs_a_masked_and_a_visible_patch(ratio):
 @pytest.mark.parametrize('window_size, ratio', [(7, 0.8), (4, 0.75), (3, 0.5), (2, 0.25)])
 def test_exact_masked_count_in_every_window(window_size, ratio):
     gen = torch.Generator().manual_seed(1)
-    indices, mask = local_window_masking(16, (9, 11), num_windows=5, window_size=window_size,
-                                         mask_ratio=ratio, generator=gen)
+    indices, mask = local_window_masking(
+        16, (9, 11), num_windows=5, window_size=window_size, mask_ratio=ratio, generator=gen)
     assert indices.shape == mask.shape == (16, 5, window_size**2)
     assert indices.dtype == torch.int64 and mask.dtype == torch.bool
     assert (mask.sum(-1) == num_masked_per_window(window_size, ratio)).all()
@@ -121,8 +126,8 @@ def test_exact_masked_count_in_every_window(window_size, ratio):
 def test_windows_are_contiguous_blocks_inside_a_non_square_grid():
     grid_h, grid_w, s = 6, 10, 3
     gen = torch.Generator().manual_seed(2)
-    indices, _ = local_window_masking(500, (grid_h, grid_w), num_windows=4, window_size=s,
-                                      mask_ratio=0.5, generator=gen)
+    indices, _ = local_window_masking(
+        500, (grid_h, grid_w), num_windows=4, window_size=s, mask_ratio=0.5, generator=gen)
     assert indices.min() >= 0 and indices.max() < grid_h * grid_w
     rows = (indices // grid_w).reshape(500, 4, s, s)
     cols = (indices % grid_w).reshape(500, 4, s, s)
@@ -236,6 +241,7 @@ def test_loss_depends_only_on_masked_patches(model):
     original = model.compute_targets
 
     def loss_with_target_change(grid_index):
+
         def changed(inputs):
             target = original(inputs).clone()
             if grid_index is not None:
@@ -298,10 +304,14 @@ def test_positions_are_fixed_sincos_of_the_full_image(model):
 def test_backbone_weights_load_into_a_plain_vision_transformer(model):
     """The pretrained backbone is a plain mmpretrain VisionTransformer state dict."""
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        vit = MODELS.build(dict(type='VisionTransformer', in_channels=1, img_size=32,
-                                patch_size=4, out_type='featmap',
-                                arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                          feedforward_channels=64)))
+        vit = MODELS.build(
+            dict(
+                type='VisionTransformer',
+                in_channels=1,
+                img_size=32,
+                patch_size=4,
+                out_type='featmap',
+                arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)))
     weights = model.backbone.state_dict()
     weights.pop('mask_token')  # the only key a plain ViT lacks
     vit.load_state_dict(weights, strict=True)
@@ -321,9 +331,13 @@ def test_bad_set_ups_are_refused():
     with pytest.raises(ValueError, match='multiple of the patch size'):
         model.loss(torch.randn(1, 1, 30, 32))
     with pytest.warns(UserWarning, match='find_unused_parameters'):
-        build(tiny_cfg(backbone=dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2,
-                                               feedforward_channels=64),
-                                     img_size=32, patch_size=4, out_type='avg_featmap')))
+        build(
+            tiny_cfg(
+                backbone=dict(
+                    arch=dict(embed_dims=32, num_layers=1, num_heads=2, feedforward_channels=64),
+                    img_size=32,
+                    patch_size=4,
+                    out_type='avg_featmap')))
 
 
 def test_bfloat16_autocast(model):
@@ -341,8 +355,8 @@ def test_distributed_data_parallel_without_unused_parameters(model, tmp_path):
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
     assert not dist.is_initialized()
-    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
-                            world_size=1)
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path / "store"}', rank=0, world_size=1)
     try:
         ddp = DistributedDataParallel(model, find_unused_parameters=False)
         opt = torch.optim.AdamW(ddp.parameters(), lr=1e-3)
@@ -414,11 +428,13 @@ def test_paper_config_settings():
     assert cfg.auto_scale_lr == dict(base_batch_size=256, enable=True)
     assert cfg.train_cfg.max_epochs == 300
     warmup, cosine = cfg.param_scheduler
-    assert (warmup.type, warmup.end, cosine.type, cosine.begin, cosine.end) == (
-        'LinearLR', 20, 'CosineAnnealingLR', 20, 300)
+    assert (warmup.type, warmup.end, cosine.type, cosine.begin,
+            cosine.end) == ('LinearLR', 20, 'CosineAnnealingLR', 20, 300)
     steps = [t['type'] for t in cfg.train_pipeline]
-    assert steps == ['LoadSARImage', 'RandomResizedCrop', 'RandomFlip', 'RandomSpeckle',
-                     'RandomCalibrationGain', 'PackInputs']
+    assert steps == [
+        'LoadSARImage', 'RandomResizedCrop', 'RandomFlip', 'RandomSpeckle', 'RandomCalibrationGain',
+        'PackInputs'
+    ]
     assert cfg.train_pipeline[1].crop_ratio_range == (0.2, 1.0)
 
 

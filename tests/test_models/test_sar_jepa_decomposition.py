@@ -20,36 +20,43 @@ from sar_mm.models.selfsup.masking import sample_batch_window_positions
 
 RECORDED = {
     'tiny': {
-        0: (0.20809391140937805, 5.122604125062935e-05, 0.11693190783262253,
-            0.0019774280954152346),
-        1: (0.2020871788263321, 6.131811096565798e-05, 0.11477456241846085,
-            0.001939596375450492),
-        2: (0.18879641592502594, 5.210740346228704e-05, 0.11219807714223862,
-            0.0018842018907889724)},
+        0: (0.20809391140937805, 5.122604125062935e-05, 0.11693190783262253, 0.0019774280954152346),
+        1: (0.2020871788263321, 6.131811096565798e-05, 0.11477456241846085, 0.001939596375450492),
+        2: (0.18879641592502594, 5.210740346228704e-05, 0.11219807714223862, 0.0018842018907889724)
+    },
     'five_windows_s3': {
-        0: (0.19984284043312073, 9.111636609304696e-05, 0.1142503097653389,
-            0.001953765284270048),
-        1: (0.1913476586341858, 0.0001284121535718441, 0.1120222806930542,
-            0.0019196406938135624),
-        2: (0.2053082287311554, 0.00012876895198132843, 0.1162114366889,
-            0.00198703003115952)},
+        0: (0.19984284043312073, 9.111636609304696e-05, 0.1142503097653389, 0.001953765284270048),
+        1: (0.1913476586341858, 0.0001284121535718441, 0.1120222806930542, 0.0019196406938135624),
+        2: (0.2053082287311554, 0.00012876895198132843, 0.1162114366889, 0.00198703003115952)
+    },
 }
-OLD_NAMES = {'backbone.mask_token': 'mask_token', 'neck.embed.': 'predictor_embed.',
-             'neck.layers.': 'predictor_layers.', 'neck.norm.': 'predictor_norm.',
-             'neck.pred.': 'predictor_head.'}
+OLD_NAMES = {
+    'backbone.mask_token': 'mask_token',
+    'neck.embed.': 'predictor_embed.',
+    'neck.layers.': 'predictor_layers.',
+    'neck.norm.': 'predictor_norm.',
+    'neck.pred.': 'predictor_head.'
+}
 
 
 def cfg(**overrides):
-    c = dict(type='SARJEPA',
-             backbone=dict(type='VisionTransformer',  # the old configs' type
-                           arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                     feedforward_channels=64),
-                           img_size=32, patch_size=4, out_type='featmap'),
-             target_generator=dict(type='SARGradientTarget', radii=(1, 2), window='box',
-                                   eps=0.01, patch_size=4),
-             predictor_dim=24, predictor_depth=2, predictor_num_heads=2,
-             num_windows=3, window_size=4, mask_ratio=0.8,
-             data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.5], std=[0.25]))
+    c = dict(
+        type='SARJEPA',
+        backbone=dict(
+            type='VisionTransformer',  # the old configs' type
+            arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+            img_size=32,
+            patch_size=4,
+            out_type='featmap'),
+        target_generator=dict(
+            type='SARGradientTarget', radii=(1, 2), window='box', eps=0.01, patch_size=4),
+        predictor_dim=24,
+        predictor_depth=2,
+        predictor_num_heads=2,
+        num_windows=3,
+        window_size=4,
+        mask_ratio=0.8,
+        data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.5], std=[0.25]))
     c.update(overrides)
     return c
 
@@ -73,8 +80,10 @@ def fill_old_keys(model):
     """The old-named state dict of the recording: pos_embed kept, the rest random."""
     shapes = {old_name(k): v.shape for k, v in model.state_dict().items()}
     gen = torch.Generator().manual_seed(1234)
-    state = {k: torch.randn(shapes[k], generator=gen) * 0.1
-             for k in sorted(shapes) if k != 'backbone.pos_embed'}
+    state = {
+        k: torch.randn(shapes[k], generator=gen) * 0.1
+        for k in sorted(shapes) if k != 'backbone.pos_embed'
+    }
     state['backbone.pos_embed'] = model.backbone.pos_embed.detach().clone()
     return state
 
@@ -103,11 +112,13 @@ def test_same_loss_and_gradients_as_before_the_decomposition(case):
 
 def test_neck_and_head_configs_build_the_same_model_as_the_old_arguments():
     old = build(cfg())
-    new = build(cfg(backbone=dict(cfg()['backbone'], type='SARJEPAViT'), predictor_dim=None,
-                    predictor_depth=None, predictor_num_heads=None,
-                    neck=dict(type='SARJEPAPredictor', embed_dims=24, num_layers=2,
-                              num_heads=2),
-                    head=dict(type='SARJEPAHead')))
+    new = build(
+        cfg(backbone=dict(cfg()['backbone'], type='SARJEPAViT'),
+            predictor_dim=None,
+            predictor_depth=None,
+            predictor_num_heads=None,
+            neck=dict(type='SARJEPAPredictor', embed_dims=24, num_layers=2, num_heads=2),
+            head=dict(type='SARJEPAHead')))
     assert {k: v.shape for k, v in old.state_dict().items()} == \
         {k: v.shape for k, v in new.state_dict().items()}
     with pytest.raises(ValueError, match='either as neck= or'):
@@ -115,10 +126,14 @@ def test_neck_and_head_configs_build_the_same_model_as_the_old_arguments():
 
 
 def test_reference_mode_with_irpe_trains():
-    model = build(cfg(backbone=dict(cfg()['backbone'], rpe_cfg=dict(), with_abs_pos_embed=False),
-                      predictor_dim=None, predictor_depth=None, predictor_num_heads=None,
-                      neck=dict(embed_dims=24, num_layers=2, num_heads=2, rpe_cfg=dict()),
-                      window_sampling='per_batch', mask_count_rounding='floor'))
+    model = build(
+        cfg(backbone=dict(cfg()['backbone'], rpe_cfg=dict(), with_abs_pos_embed=False),
+            predictor_dim=None,
+            predictor_depth=None,
+            predictor_num_heads=None,
+            neck=dict(embed_dims=24, num_layers=2, num_heads=2, rpe_cfg=dict()),
+            window_sampling='per_batch',
+            mask_count_rounding='floor'))
     assert model.backbone.pos_embed is None and model.num_masked == 12  # int(16 * 0.8)
     assert model.backbone.layers[0].attn.rpe_k.lookup_table_weight.shape == (1, 16, 50)
     assert model.neck.layers[0].attn.rpe_k.lookup_table_weight.shape == (1, 12, 50)
@@ -150,14 +165,14 @@ def reference_windows(batch, grid, num_window, window_size, mask_ratio):
 
 
 @pytest.mark.parametrize('grid, windows, size, ratio', [(14, 4, 7, 0.8), (8, 4, 7, 0.8),
-                                                         (16, 4, 8, 0.8), (8, 4, 4, 0.8)])
+                                                        (16, 4, 8, 0.8), (8, 4, 4, 0.8)])
 def test_per_batch_sampling_is_the_reference_draw(grid, windows, size, ratio):
     for seed in range(5):
         torch.manual_seed(seed)
         tops, lefts, patches, mask = reference_windows(6, grid, windows, size, ratio)
         torch.manual_seed(seed)
-        indices, ours = local_window_masking(6, grid, windows, size, ratio,
-                                             sampling='per_batch', rounding='floor')
+        indices, ours = local_window_masking(
+            6, grid, windows, size, ratio, sampling='per_batch', rounding='floor')
         assert torch.equal(indices, patches[None].expand(6, -1, -1))
         assert torch.equal(ours, mask)
         assert (ours.sum(-1) == int(size * size * ratio)).all()
@@ -175,17 +190,19 @@ def test_per_batch_corner_distribution_and_small_grid():
     # uniform over the 8 admissible rows: 200 each, binomial sd ~ 13
     assert (seen_tops - count / 8).abs().max() < 60
     # 128 px / 16-px patches = 8 x 8 grid, 7 x 7 windows: randperm(2) -> only 2 windows
-    indices, mask = local_window_masking(3, 8, 4, 7, 0.8, sampling='per_batch',
-                                         generator=torch.Generator().manual_seed(1))
+    indices, mask = local_window_masking(
+        3, 8, 4, 7, 0.8, sampling='per_batch', generator=torch.Generator().manual_seed(1))
     assert indices.shape == mask.shape == (3, 2, 49)
     assert torch.equal(indices[0], indices[2])  # one set of corners for the batch
     corners = {(int(i[0]) // 8, int(i[0]) % 8) for i in indices[0]}
     assert corners in ({(0, 0), (1, 1)}, {(0, 1), (1, 0)})
     with pytest.warns(UserWarning, match='places only 2 of num_windows=4'):
-        build(cfg(backbone=dict(cfg()['backbone'], img_size=128, patch_size=16),
-                  target_generator=dict(type='SARGradientTarget', radii=(1, 2),
-                                        patch_size=16),
-                  num_windows=4, window_size=7, window_sampling='per_batch'))
+        build(
+            cfg(backbone=dict(cfg()['backbone'], img_size=128, patch_size=16),
+                target_generator=dict(type='SARGradientTarget', radii=(1, 2), patch_size=16),
+                num_windows=4,
+                window_size=7,
+                window_sampling='per_batch'))
 
 
 @pytest.mark.parametrize('size, ratio', [(7, 0.8), (4, 0.8), (10, 0.29), (5, 0.7), (3, 0.5)])

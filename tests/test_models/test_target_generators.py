@@ -40,10 +40,10 @@ def _reference_gradients(img, r, eps, window='box'):
     """(g_x, g_y) of one (H, W) image by explicit per-pixel weighted window means."""
     h, w = img.shape
     p = np.pad(np.maximum(img.astype(np.float64), 0) + eps, r, mode='reflect')
-    up_w = _window_weights(r, window)          # rows i-r..i, cols j-r..j+r
-    down_w = up_w[::-1]                        # rows i..i+r (weight mirrored)
-    left_w = up_w.T                            # rows i-r..i+r, cols j-r..j
-    right_w = left_w[:, ::-1]                  # cols j..j+r
+    up_w = _window_weights(r, window)  # rows i-r..i, cols j-r..j+r
+    down_w = up_w[::-1]  # rows i..i+r (weight mirrored)
+    left_w = up_w.T  # rows i-r..i+r, cols j-r..j
+    right_w = left_w[:, ::-1]  # cols j..j+r
     gx, gy = np.empty((h, w)), np.empty((h, w))
     for i in range(h):
         for j in range(w):
@@ -224,11 +224,16 @@ def test_bad_inputs_raise(name):
 
 
 @pytest.mark.parametrize('cfg', [
-    dict(type='SARGradientTarget', radii=()), dict(type='SARGradientTarget', radii=(0, 3)),
-    dict(type='SARGradientTarget', window='hann'), dict(type='SARGradientTarget', eps=0),
-    dict(type='SARGradientTarget', patch_size=0), dict(type='LowPassTarget', sigma=0),
-    dict(type='SARHOGTarget', bins=0), dict(type='HOGTarget', pool=6),
-    dict(type='HOGTarget', gaussian_window=32)])
+    dict(type='SARGradientTarget', radii=()),
+    dict(type='SARGradientTarget', radii=(0, 3)),
+    dict(type='SARGradientTarget', window='hann'),
+    dict(type='SARGradientTarget', eps=0),
+    dict(type='SARGradientTarget', patch_size=0),
+    dict(type='LowPassTarget', sigma=0),
+    dict(type='SARHOGTarget', bins=0),
+    dict(type='HOGTarget', pool=6),
+    dict(type='HOGTarget', gaussian_window=32)
+])
 def test_bad_arguments_raise(cfg):
     with pytest.raises(ValueError):
         MODELS.build(cfg)
@@ -277,9 +282,12 @@ def test_low_pass_target_matches_scipy():
         gen = LowPassTarget(sigma=sigma, patch_size=16)
         maps = gen.feature_maps(x)
         ref = np.stack([
-            np.stack([ndimage.gaussian_filter(x[b, c].double().numpy(), sigma, mode='mirror',
-                                              truncate=gen.radius / sigma) for c in range(2)])
-            for b in range(2)])
+            np.stack([
+                ndimage.gaussian_filter(
+                    x[b, c].double().numpy(), sigma, mode='mirror', truncate=gen.radius / sigma)
+                for c in range(2)
+            ]) for b in range(2)
+        ])
         assert np.abs(maps.numpy() - ref).max() <= 1e-4
         assert torch.equal(gen(x), _manual_patchify(maps, 16))
     # it does smooth: the variance drops

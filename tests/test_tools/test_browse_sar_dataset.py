@@ -12,9 +12,12 @@ from ..conftest import run_tool
 ])
 def test_browse_writes_grid(synthetic_root, tmp_path, config, data, phase):
     out = tmp_path / 'grid.png'
-    proc = run_tool(['tools/analysis_tools/browse_sar_dataset.py', config, '--phase', phase,
-                     '--num', '2', '--views', '2', '--out', str(out), '--cfg-options',
-                     f'{phase}_dataloader.dataset.data_root={osp.join(synthetic_root, data)}/'])
+    proc = run_tool([
+        'tools/analysis_tools/browse_sar_dataset.py', config, '--phase', phase, '--num', '2',
+        '--views', '2', '--out',
+        str(out), '--cfg-options',
+        f'{phase}_dataloader.dataset.data_root={osp.join(synthetic_root, data)}/'
+    ])
     assert '2 samples x 3 columns' in proc.stdout
     import matplotlib.image as mpimg
     img = mpimg.imread(str(out))

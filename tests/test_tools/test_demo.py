@@ -9,8 +9,12 @@ from ..conftest import run_tool
 
 def test_run_demo_tiny(tmp_path):
     work_dir = tmp_path / 'demo'
-    proc = run_tool(['tools/run_demo.py', '--preset', 'tiny', '--data-root',
-                     str(tmp_path / 'data'), '--work-dir', str(work_dir)], timeout=900)
+    proc = run_tool([
+        'tools/run_demo.py', '--preset', 'tiny', '--data-root',
+        str(tmp_path / 'data'), '--work-dir',
+        str(work_dir)
+    ],
+                    timeout=900)
     with open(work_dir / 'summary.json') as f:
         summary = json.load(f)
     metrics = summary['metrics']

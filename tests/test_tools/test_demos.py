@@ -10,8 +10,7 @@ from PIL import Image
 from sar_mm.engine import load_checkpoint_file
 from sar_mm.fileio import read_sar
 from ..conftest import run_tool, write_config
-from ..test_apis.helpers import (DEEPLAB, FCOS, RESNET_CLS, save_random_checkpoint,
-                                 write_all_formats)
+from ..test_apis.helpers import DEEPLAB, FCOS, RESNET_CLS, save_random_checkpoint, write_all_formats
 
 TWO_ITERATIONS = """
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=1000)
@@ -38,8 +37,8 @@ def trained_classifier(tmp_path_factory, synthetic_root):
     assert 'message_hub' in checkpoint
     # this config's list file has label indices only: no class names unless the dataset has
     # them, and the inferencer then names the classes by index
-    classes = list(checkpoint['meta']['dataset_meta'].get('classes') or
-                   [f'class_{i}' for i in range(5)])
+    classes = list(checkpoint['meta']['dataset_meta'].get('classes')
+                   or [f'class_{i}' for i in range(5)])
     chip = sorted(glob.glob(osp.join(root, 'images', '*', '*.png')))[0]
     return dict(config=config, ckpt=ckpt, classes=classes, amp=read_sar(chip)[0][..., 0])
 
@@ -49,30 +48,39 @@ def test_image_demo_every_format_folder(trained_classifier, tmp_path):
     paths = write_all_formats(str(folder / 'nested'), trained_classifier['amp'])
     (folder / 'readme.txt').write_text('not an image')
     out = tmp_path / 'results.json'
-    proc = run_tool(['demo/image_demo.py', str(folder), trained_classifier['config'],
-                     trained_classifier['ckpt'], '--device', 'cpu', '--out', str(out),
-                     '--show-dir', str(tmp_path / 'show'), '--topk', '3'])
+    proc = run_tool([
+        'demo/image_demo.py',
+        str(folder), trained_classifier['config'], trained_classifier['ckpt'], '--device', 'cpu',
+        '--out',
+        str(out), '--show-dir',
+        str(tmp_path / 'show'), '--topk', '3'
+    ])
     with open(out) as f:
         results = json.load(f)
     assert [r['img_path'] for r in results] == sorted(paths.values())
     classes = trained_classifier['classes']
     for result in results:
-        assert set(result) == {'img_path', 'pred_label', 'pred_class', 'pred_score',
-                               'pred_scores', 'topk'}
+        assert set(result) == {
+            'img_path', 'pred_label', 'pred_class', 'pred_score', 'pred_scores', 'topk'
+        }
         assert list(result['pred_scores']) == classes and len(result['topk']) == 3
         assert result['pred_class'] == classes[result['pred_label']]
         assert sum(result['pred_scores'].values()) == pytest.approx(1, abs=1e-5)
         assert f'{result["img_path"]}: {result["pred_class"]}' in proc.stdout
         # one chip stored four ways: one prediction
-        np.testing.assert_allclose(list(result['pred_scores'].values()),
-                                   list(results[0]['pred_scores'].values()), atol=1e-4)
+        np.testing.assert_allclose(
+            list(result['pred_scores'].values()),
+            list(results[0]['pred_scores'].values()),
+            atol=1e-4)
     assert len(glob.glob(str(tmp_path / 'show' / '*.png'))) == 4
 
 
 def test_image_demo_single_mstar_prints_json(trained_classifier, tmp_path):
     paths = write_all_formats(str(tmp_path), trained_classifier['amp'])
-    proc = run_tool(['demo/image_demo.py', paths['mstar'], trained_classifier['config'],
-                     trained_classifier['ckpt']])
+    proc = run_tool([
+        'demo/image_demo.py', paths['mstar'], trained_classifier['config'],
+        trained_classifier['ckpt']
+    ])
     lines = proc.stdout.splitlines()
     results = json.loads('\n'.join(lines[lines.index('['):]))
     assert len(results) == 1 and results[0]['img_path'] == paths['mstar']
@@ -84,10 +92,12 @@ def test_det_demo(synthetic_root, tmp_path):
     ckpt = save_random_checkpoint(FCOS, tmp_path / 'fcos.pth')
     scenes = osp.join(synthetic_root, 'ships', 'images', 'val')
     out = tmp_path / 'det.json'
-    proc = run_tool(['demo/det_demo.py', scenes, FCOS, ckpt, '--out', str(out),
-                     '--show-dir', str(tmp_path / 'show'), '--score-thr', '0',
-                     '--cfg-options', 'model.test_cfg.score_thr=0.0',
-                     'model.test_cfg.max_per_img=5'])
+    proc = run_tool([
+        'demo/det_demo.py', scenes, FCOS, ckpt, '--out',
+        str(out), '--show-dir',
+        str(tmp_path / 'show'), '--score-thr', '0', '--cfg-options', 'model.test_cfg.score_thr=0.0',
+        'model.test_cfg.max_per_img=5'
+    ])
     with open(out) as f:
         results = json.load(f)
     names = sorted(osp.basename(p) for p in glob.glob(osp.join(scenes, '*.tif')))
@@ -97,8 +107,8 @@ def test_det_demo(synthetic_root, tmp_path):
         assert 0 < len(result['bboxes']) == len(result['scores']) <= 5
         assert all(len(b) == 4 and b[0] <= b[2] and b[1] <= b[3] for b in result['bboxes'])
         assert set(result['label_names']) == {'ship'} and set(result['labels']) == {0}
-        assert osp.isfile(tmp_path / 'show' / (osp.splitext(
-            osp.basename(result['img_path']))[0] + '.png'))
+        assert osp.isfile(tmp_path / 'show' /
+                          (osp.splitext(osp.basename(result['img_path']))[0] + '.png'))
     assert 'boxes' in proc.stdout
 
 
@@ -106,8 +116,11 @@ def test_seg_demo(synthetic_root, tmp_path):
     ckpt = save_random_checkpoint(DEEPLAB, tmp_path / 'deeplab.pth')
     scene = sorted(glob.glob(osp.join(synthetic_root, 'ships', 'images', 'val', '*.tif')))[0]
     out = tmp_path / 'seg.json'
-    run_tool(['demo/seg_demo.py', scene, DEEPLAB, ckpt, '--out', str(out),
-              '--show-dir', str(tmp_path / 'show')])
+    run_tool([
+        'demo/seg_demo.py', scene, DEEPLAB, ckpt, '--out',
+        str(out), '--show-dir',
+        str(tmp_path / 'show')
+    ])
     with open(out) as f:
         result, = json.load(f)
     h, w = read_sar(scene)[0].shape[:2]

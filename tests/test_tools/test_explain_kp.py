@@ -1,6 +1,5 @@
 """tools/analysis_tools/explain_kp.py: table, figure and errors on generated chips."""
 import csv
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from ..conftest import ROOT, run_tool
+from ..conftest import ROOT, load_tool, run_tool
 
 TOOL = 'tools/analysis_tools/explain_kp.py'
 CLS_CONFIG = 'configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py'
@@ -27,19 +26,16 @@ def one_thread():
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('explain_kp', osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     """Four 64-px vehicle chips (.npy amplitude) with a list file, and two ResNet-18
     classifier checkpoints of the few-shot config (two random initialisations)."""
-    import sar_mm  # noqa: F401
     from mmpretrain.registry import MODELS
 
+    import sar_mm  # noqa: F401
     from sar_mm.datasets.synthetic import _rng, vehicle_chip
     tmp = tmp_path_factory.mktemp('explain_kp')
     (tmp / 'chips').mkdir()
@@ -69,19 +65,21 @@ def _read_csv(path):
 def test_per_image_end_to_end_with_two_checkpoints(setup):
     tmp, ckpts = setup
     out = tmp / 'out_per_image'
-    proc = run_tool([TOOL, CLS_CONFIG, '--checkpoints', *ckpts, '--labels', 'init-a', 'init-b',
-                     '--data', str(tmp / 'chips'), '--max-images', '3', '--steps', '10',
-                     '--figure-images', '2', '--out-dir', str(out),
-                     '--heuristic', 'shadow_box=(8,36,16,48)', 'shadow_percentile=25'],
+    proc = run_tool([
+        TOOL, CLS_CONFIG, '--checkpoints', *ckpts, '--labels', 'init-a', 'init-b', '--data',
+        str(tmp / 'chips'), '--max-images', '3', '--steps', '10', '--figure-images', '2',
+        '--out-dir',
+        str(out), '--heuristic', 'shadow_box=(8,36,16,48)', 'shadow_percentile=25'
+    ],
                     env={'OMP_NUM_THREADS': '1'})
     assert '3 images from' in proc.stdout and '| init-b | 0.3 | 3 |' in proc.stdout
     rows = _read_csv(out / 'kp_metrics.csv')
-    assert [(r['model'], r['b']) for r in rows] == [
-        (m, b) for m in ('init-a', 'init-b') for b in ('0.25', '0.3', '0.4', '0.5')]
+    assert [(r['model'], r['b']) for r in rows] == [(m, b) for m in ('init-a', 'init-b')
+                                                    for b in ('0.25', '0.3', '0.4', '0.5')]
     for r in rows:
         n = float(r['num_target']) + float(r['num_shadow']) + float(r['num_background'])
-        assert 0 <= n <= 64 and float(r['num_foreground']) == pytest.approx(
-            float(r['num_target']) + float(r['num_shadow']))
+        assert 0 <= n <= 64 and float(
+            r['num_foreground']) == pytest.approx(float(r['num_target']) + float(r['num_shadow']))
     assert 'λ = N_fg/(N_fg+N_bg)' in (out / 'kp_metrics.md').read_text(encoding='utf-8')
     assert len(_read_csv(out / 'kp_per_image.csv')) == 2 * 3 * 4
     maps = np.load(out / 'entropy_init-a.npz')
@@ -93,8 +91,9 @@ def test_per_image_end_to_end_with_two_checkpoints(setup):
 
 def test_amortised_from_a_list_file(setup, tmp_path):
     """One explainer checkpoint per model (here untrained), images from a list file."""
-    import sar_mm  # noqa: F401
     from mmpretrain.registry import MODELS
+
+    import sar_mm  # noqa: F401
     data, ckpts = setup
     explainer_ckpts = []
     for i, ckpt in enumerate(ckpts):
@@ -106,20 +105,25 @@ def test_amortised_from_a_list_file(setup, tmp_path):
         explainer_ckpts.append(str(tmp_path / f'explainer{i}.pth'))
         torch.save({'state_dict': explainer.state_dict()}, explainer_ckpts[-1])
     out = tmp_path / 'out'
-    summary = _tool().main([CLS_CONFIG, '--checkpoints', *ckpts, '--data',
-                            str(data / 'list.txt'), '--method', 'amortised',
-                            '--explainer-config', KP_CONFIG, '--explainer-checkpoint',
-                            *explainer_ckpts, '--figure-images', '1', '--out-dir', str(out)])
+    summary = _tool().main([
+        CLS_CONFIG, '--checkpoints', *ckpts, '--data',
+        str(data / 'list.txt'), '--method', 'amortised', '--explainer-config', KP_CONFIG,
+        '--explainer-checkpoint', *explainer_ckpts, '--figure-images', '1', '--out-dir',
+        str(out)
+    ])
     assert set(summary) == {'resnet18_seed0', 'resnet18_seed1'}
     assert summary['resnet18_seed0']['num_images'] == 4
     assert (out / 'kp_figure.png').is_file() and (out / 'kp_metrics.md').is_file()
     # the amortised maps are deterministic
-    again = _tool().main([CLS_CONFIG, '--checkpoints', ckpts[0], '--data',
-                          str(data / 'list.txt'), '--method', 'amortised', '--explainer-config',
-                          KP_CONFIG, '--explainer-checkpoint', explainer_ckpts[0],
-                          '--out-dir', str(tmp_path / 'again')])
-    assert np.array_equal(np.load(out / 'entropy_resnet18_seed0.npz')['entropy'],
-                          np.load(tmp_path / 'again' / 'entropy_resnet18_seed0.npz')['entropy'])
+    again = _tool().main([
+        CLS_CONFIG, '--checkpoints', ckpts[0], '--data',
+        str(data / 'list.txt'), '--method', 'amortised', '--explainer-config', KP_CONFIG,
+        '--explainer-checkpoint', explainer_ckpts[0], '--out-dir',
+        str(tmp_path / 'again')
+    ])
+    assert np.array_equal(
+        np.load(out / 'entropy_resnet18_seed0.npz')['entropy'],
+        np.load(tmp_path / 'again' / 'entropy_resnet18_seed0.npz')['entropy'])
     assert again['resnet18_seed0'] == summary['resnet18_seed0']
 
 
@@ -131,17 +135,24 @@ def test_checkpoint_of_another_architecture(setup, tmp_path):
     bad = str(tmp_path / 'resnet_without_layer4.pth')
     torch.save({'state_dict': state}, bad)
     with pytest.raises(CheckpointMismatchError, match='resnet_without_layer4.pth') as err:
-        _tool().main([CLS_CONFIG, '--checkpoints', ckpts[0], bad, '--data', str(data / 'chips'),
-                      '--steps', '1', '--max-images', '1', '--out-dir', str(tmp_path / 'o')])
+        _tool().main([
+            CLS_CONFIG, '--checkpoints', ckpts[0], bad, '--data',
+            str(data / 'chips'), '--steps', '1', '--max-images', '1', '--out-dir',
+            str(tmp_path / 'o')
+        ])
     assert 'missing keys' in str(err.value) and 'backbone.layer4.0.conv1.weight' in str(err.value)
 
 
 def test_image_size_not_a_multiple_of_the_cell(setup, tmp_path):
     data, ckpts = setup
-    with pytest.raises(ValueError, match=r'apc.npy.*64x64 is not a multiple of the cell size '
-                       r'12.*--cell'):
-        _tool().main([CLS_CONFIG, '--checkpoints', ckpts[0], '--data', str(data / 'chips'),
-                      '--cell', '12', '--out-dir', str(tmp_path / 'o')])
+    with pytest.raises(
+            ValueError, match=r'apc.npy.*64x64 is not a multiple of the cell size '
+            r'12.*--cell'):
+        _tool().main([
+            CLS_CONFIG, '--checkpoints', ckpts[0], '--data',
+            str(data / 'chips'), '--cell', '12', '--out-dir',
+            str(tmp_path / 'o')
+        ])
 
 
 def test_image_without_background_cells(setup, tmp_path):
@@ -151,5 +162,9 @@ def test_image_without_background_cells(setup, tmp_path):
     entry = {'target': [[0, 0, 64, 40]], 'shadow': [[0, 40, 64, 64]]}
     boxes.write_text(json.dumps({n: entry for n in ('tank', 'truck', 'apc', 'bulldozer')}))
     with pytest.raises(NoBackgroundCellsError, match='apc.npy'):
-        _tool().main([CLS_CONFIG, '--checkpoints', ckpts[0], '--data', str(data / 'chips'),
-                      '--boxes', str(boxes), '--out-dir', str(tmp_path / 'o')])
+        _tool().main([
+            CLS_CONFIG, '--checkpoints', ckpts[0], '--data',
+            str(data / 'chips'), '--boxes',
+            str(boxes), '--out-dir',
+            str(tmp_path / 'o')
+        ])

@@ -7,23 +7,23 @@ import pytest
 import torch
 
 import sar_mm  # noqa: F401  (safe checkpoint loader for CheckpointLoader)
-
-from ..conftest import ROOT, build_in_scope, run_tool
+from ..conftest import ROOT, build_in_scope, load_tool, run_tool
 
 TOOL = 'tools/model_converters/extract_backbone.py'
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
-
 
 
 @pytest.fixture(scope='module')
 def source(tmp_path_factory):
     """A 1-channel ViT classifier checkpoint (img 32, patch 8) with non-trivial weights."""
     torch.manual_seed(0)
-    model = build_in_scope('mmpretrain', dict(
-        type='ImageClassifier',
-        backbone=dict(type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8,
-                      in_channels=1),
-        head=dict(type='VisionTransformerClsHead', num_classes=3, in_channels=32)))
+    model = build_in_scope(
+        'mmpretrain',
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8, in_channels=1),
+            head=dict(type='VisionTransformerClsHead', num_classes=3, in_channels=32)))
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(std=0.1)
@@ -35,8 +35,11 @@ def source(tmp_path_factory):
 @pytest.fixture(scope='module')
 def extracted(source, tmp_path_factory):
     out = tmp_path_factory.mktemp('extract') / 'vit_3ch_64.pth'
-    proc = run_tool([TOOL, str(source[1]), str(out), '--in-channels', '3', '--img-size', '64',
-                     '64', '--patch-size', '8'])
+    proc = run_tool([
+        TOOL,
+        str(source[1]),
+        str(out), '--in-channels', '3', '--img-size', '64', '64', '--patch-size', '8'
+    ])
     assert 'input channels 1 -> 3' in proc.stdout and 'grid 4x4 -> 8x8' in proc.stdout
     assert f'wrote {out}' in proc.stdout
     return out
@@ -64,11 +67,18 @@ def test_output_is_plain_and_adapted(source, extracted):
 
 
 def test_mmpretrain_classifier_loads_it(source, extracted):
-    model = build_in_scope('mmpretrain', dict(
-        type='ImageClassifier',
-        backbone=dict(type='VisionTransformer', arch=ARCH, img_size=64, patch_size=8,
-                      in_channels=3, init_cfg=dict(type='Pretrained', checkpoint=str(extracted))),
-        head=dict(type='VisionTransformerClsHead', num_classes=5, in_channels=32)))
+    model = build_in_scope(
+        'mmpretrain',
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='VisionTransformer',
+                arch=ARCH,
+                img_size=64,
+                patch_size=8,
+                in_channels=3,
+                init_cfg=dict(type='Pretrained', checkpoint=str(extracted))),
+            head=dict(type='VisionTransformerClsHead', num_classes=5, in_channels=32)))
     model.init_weights()
     sd = torch.load(extracted, map_location='cpu', weights_only=True)['state_dict']
     own = _same_params(model.backbone, sd)
@@ -76,17 +86,26 @@ def test_mmpretrain_classifier_loads_it(source, extracted):
     # a grey 3-channel image gives the patch features the 1-channel source gave
     grey = torch.rand(2, 1, 64, 64)
     with torch.no_grad():
-        torch.testing.assert_close(model.backbone.patch_embed(grey.repeat(1, 3, 1, 1))[0],
-                                   source[0].backbone.patch_embed(grey)[0], rtol=1e-4,
-                                   atol=1e-5)
+        torch.testing.assert_close(
+            model.backbone.patch_embed(grey.repeat(1, 3, 1, 1))[0],
+            source[0].backbone.patch_embed(grey)[0],
+            rtol=1e-4,
+            atol=1e-5)
         assert model(grey.repeat(1, 3, 1, 1), mode='tensor').shape == (2, 5)
 
 
 def test_mmdet_backbone_loads_it(extracted):
-    backbone = build_in_scope('mmdet', dict(
-        type='mmpretrain.VisionTransformer', arch=ARCH, img_size=64, patch_size=8,
-        in_channels=3, out_type='featmap', out_indices=[-1],
-        init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
+    backbone = build_in_scope(
+        'mmdet',
+        dict(
+            type='mmpretrain.VisionTransformer',
+            arch=ARCH,
+            img_size=64,
+            patch_size=8,
+            in_channels=3,
+            out_type='featmap',
+            out_indices=[-1],
+            init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
     assert type(backbone).__module__.startswith('mmpretrain')
     backbone.init_weights()
     sd = torch.load(extracted, map_location='cpu', weights_only=True)['state_dict']
@@ -100,22 +119,43 @@ def test_mmdet_backbone_loads_it(extracted):
 def test_mmseg_backbone_loads_mapped_keys(source, extracted, tmp_path):
     """--key-format mmseg: mmseg's VisionTransformer computes what mmpretrain's does."""
     out = tmp_path / 'vit_mmseg.pth'
-    proc = run_tool([TOOL, str(source[1]), str(out), '--in-channels', '3', '--img-size', '64',
-                     '64', '--key-format', 'mmseg'])
+    proc = run_tool([
+        TOOL,
+        str(source[1]),
+        str(out), '--in-channels', '3', '--img-size', '64', '64', '--key-format', 'mmseg'
+    ])
     assert 'renamed 8 keys to mmseg' in proc.stdout
-    seg = build_in_scope('mmseg', dict(
-        type='VisionTransformer', img_size=64, patch_size=8, in_channels=3, embed_dims=32,
-        num_layers=2, num_heads=2, mlp_ratio=2, patch_bias=True, final_norm=True,
-        norm_cfg=dict(type='LN', eps=1e-6), out_indices=-1,
-        init_cfg=dict(type='Pretrained', checkpoint=str(out))))
+    seg = build_in_scope(
+        'mmseg',
+        dict(
+            type='VisionTransformer',
+            img_size=64,
+            patch_size=8,
+            in_channels=3,
+            embed_dims=32,
+            num_layers=2,
+            num_heads=2,
+            mlp_ratio=2,
+            patch_bias=True,
+            final_norm=True,
+            norm_cfg=dict(type='LN', eps=1e-6),
+            out_indices=-1,
+            init_cfg=dict(type='Pretrained', checkpoint=str(out))))
     assert type(seg).__module__.startswith('mmseg')
     seg.init_weights()
     sd = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     assert set(_same_params(seg, sd)) == set(sd)
 
-    ref = build_in_scope('mmpretrain', dict(
-        type='VisionTransformer', arch=ARCH, img_size=64, patch_size=8, in_channels=3,
-        out_type='featmap', init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
+    ref = build_in_scope(
+        'mmpretrain',
+        dict(
+            type='VisionTransformer',
+            arch=ARCH,
+            img_size=64,
+            patch_size=8,
+            in_channels=3,
+            out_type='featmap',
+            init_cfg=dict(type='Pretrained', checkpoint=str(extracted))))
     ref.init_weights()
     x = torch.randn(2, 3, 64, 64)
     seg.eval()
@@ -129,8 +169,16 @@ def test_cnn_backbone_and_errors(tmp_path):
     torch.manual_seed(0)
     net = ResNet(depth=18, in_channels=1)
     src = tmp_path / 'r18.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in net.state_dict().items()},
-                'meta': {'epoch': 3}}, src)
+    torch.save(
+        {
+            'state_dict': {
+                f'backbone.{k}': v
+                for k, v in net.state_dict().items()
+            },
+            'meta': {
+                'epoch': 3
+            }
+        }, src)
     out = tmp_path / 'r18_3ch.pth'
     run_tool([TOOL, str(src), str(out), '--in-channels', '3'])
     ckpt = torch.load(out, map_location='cpu', weights_only=True)
@@ -138,22 +186,25 @@ def test_cnn_backbone_and_errors(tmp_path):
     torch.testing.assert_close(ckpt['state_dict']['conv1.weight'],
                                net.conv1.weight.detach().repeat(1, 3, 1, 1) / 3)
 
-    proc = subprocess.run([sys.executable, TOOL, str(src), str(out), '--prefix', 'encoder.'],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, TOOL, str(src),
+         str(out), '--prefix', 'encoder.'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
     assert proc.returncode != 0 and "'backbone.' (" in proc.stderr
-    proc = subprocess.run([sys.executable, TOOL, str(src), str(out), '--img-size', '64', '64'],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, TOOL, str(src),
+         str(out), '--img-size', '64', '64'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
     assert proc.returncode != 0 and 'no pos_embed' in proc.stderr
 
 
 def test_convert_backbone_checkpoint_refuses_patch_size_change():
-    import importlib.util
-    import os.path as osp
-
     from mmpretrain.models.backbones import VisionTransformer
-    spec = importlib.util.spec_from_file_location('extract_backbone', osp.join(ROOT, TOOL))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool(TOOL)
     vit = VisionTransformer(arch=ARCH, img_size=32, patch_size=8, in_channels=1)
     ckpt = {'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}}
     sd, done = tool.convert_backbone_checkpoint(ckpt, img_size=(48, 64))
@@ -170,18 +221,13 @@ ATTN_TOOL = 'tools/analysis_tools/attention_distance.py'
 
 
 def _attn_module():
-    import importlib.util
-    import os.path as osp
-    spec = importlib.util.spec_from_file_location('attention_distance', osp.join(ROOT, ATTN_TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(ATTN_TOOL)
 
 
 def _uniform_distance(grid_hw, patch):
     import numpy as np
-    ys, xs = np.meshgrid((np.arange(grid_hw[0]) + 0.5) * patch, (np.arange(grid_hw[1]) + 0.5)
-                         * patch, indexing='ij')
+    ys, xs = np.meshgrid(
+        (np.arange(grid_hw[0]) + 0.5) * patch, (np.arange(grid_hw[1]) + 0.5) * patch, indexing='ij')
     c = np.stack([ys.ravel(), xs.ravel()], 1)
     return float(np.linalg.norm(c[:, None] - c[None], axis=-1).mean())
 
@@ -200,8 +246,9 @@ def test_mean_attention_distance_geometry():
     assert d.shape == (1, 2)
     torch.testing.assert_close(d, torch.full((1, 2), 6.0 * 8 / 12, dtype=torch.float64))
     uniform = torch.full((1, 1, n + 1, n + 1), 1 / (n + 1))
-    assert abs(tool.mean_attention_distance(uniform, grid, (8, 8), 1).item()
-               - _uniform_distance(grid, 8)) < 1e-9
+    assert abs(
+        tool.mean_attention_distance(uniform, grid, (8, 8), 1).item() -
+        _uniform_distance(grid, 8)) < 1e-9
 
 
 def test_attention_distance_tool(source, tmp_path):
@@ -238,8 +285,13 @@ def test_attention_distance_tool(source, tmp_path):
 
     # real (random) weights on random images at img_size: between 0 and the uniform distance
     # scale, and not all equal
-    proc = run_tool([ATTN_TOOL, str(config), str(source[1]), '--num-random', '2', '--out',
-                     str(out), '--out-json', str(tmp_path / 'r.json')])
+    proc = run_tool([
+        ATTN_TOOL,
+        str(config),
+        str(source[1]), '--num-random', '2', '--out',
+        str(out), '--out-json',
+        str(tmp_path / 'r.json')
+    ])
     dist = np.array(json.loads((tmp_path / 'r.json').read_text())['distance'])
     assert dist.shape == (2, 2) and (dist > 0).all() and (dist < 32 * 1.5).all()
     assert dist.std() > 1e-3
@@ -268,17 +320,23 @@ def test_attention_distance_loads_through_the_strict_loader(source, tmp_path):
     only = tmp_path / 'backbone_only.pth'
     torch.save({'state_dict': backbone}, only)
     for ckpt in (source[1], only):
-        model = build_in_scope('mmpretrain', dict(
-            type='ImageClassifier',
-            backbone=dict(type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8,
-                          in_channels=1),
-            head=dict(type='VisionTransformerClsHead', num_classes=3, in_channels=32)))
+        model = build_in_scope(
+            'mmpretrain',
+            dict(
+                type='ImageClassifier',
+                backbone=dict(
+                    type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8, in_channels=1),
+                head=dict(type='VisionTransformerClsHead', num_classes=3, in_channels=32)))
         tool.load_weights(model, model.backbone, str(ckpt))
         _same_params(model.backbone, backbone)
     partial = tmp_path / 'no_layer1.pth'
-    torch.save({'state_dict': {k: v for k, v in backbone.items()
-                               if not k.startswith('layers.1.')}}, partial)
-    with pytest.raises(CheckpointMismatchError, match=r'no_layer1.pth does not fit the backbone '
-                       r'\(VisionTransformer\)') as info:
+    torch.save({'state_dict': {
+        k: v
+        for k, v in backbone.items() if not k.startswith('layers.1.')
+    }}, partial)
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'no_layer1.pth does not fit the backbone '
+            r'\(VisionTransformer\)') as info:
         tool.load_weights(model, model.backbone, str(partial))
     assert 'missing keys' in str(info.value) and 'layers.1.attn.qkv.weight' in str(info.value)

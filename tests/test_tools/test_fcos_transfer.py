@@ -66,15 +66,18 @@ def test_ssdd_config_trains_tests_and_draws(trained, synthetic_root):
     import matplotlib.image as mpimg
     tmp, config, ckpt = trained
     show = tmp / 'show'
-    proc = run_tool(['tools/test.py', config, ckpt, '--work-dir', str(tmp / 'work'),
-                     '--show-dir', str(show), '--show-score-thr', '0.0'])
+    proc = run_tool([
+        'tools/test.py', config, ckpt, '--work-dir',
+        str(tmp / 'work'), '--show-dir',
+        str(show), '--show-score-thr', '0.0'
+    ])
     with open(tmp / 'work' / 'test_metrics.json') as f:
         metrics = json.load(f)
     assert 0 <= metrics['coco/bbox_mAP'] <= 1, proc.stdout[-2000:]
     with open(osp.join(synthetic_root, 'ships', 'annotations', 'val.json')) as f:
         names = [img['file_name'] for img in json.load(f)['images']]
-    assert sorted(p.name for p in show.iterdir()) == sorted(
-        osp.splitext(n)[0] + '.png' for n in names)
+    assert sorted(p.name
+                  for p in show.iterdir()) == sorted(osp.splitext(n)[0] + '.png' for n in names)
     picture = mpimg.imread(str(show / 'val_0000.png'))
     # ground truth and predictions side by side on the 128 px scene, shown in dB: not black
     assert picture.shape[:2] == (128, 256) and picture.std() > 0.05
@@ -86,9 +89,13 @@ def test_sliced_config_reports_scene_metrics(trained, synthetic_root):
     tmp, _, ckpt = trained
     ships = osp.join(synthetic_root, 'ships')
     tiles = tmp / 'tiles'
-    slice_coco_scenes(osp.join(ships, 'annotations', 'val.json'), osp.join(ships, 'images',
-                                                                          'val'),
-                      str(tiles), tile_size=64, overlap=0.5, progress=False)
+    slice_coco_scenes(
+        osp.join(ships, 'annotations', 'val.json'),
+        osp.join(ships, 'images', 'val'),
+        str(tiles),
+        tile_size=64,
+        overlap=0.5,
+        progress=False)
     config = write_config(tmp / 'sliced_r18.py', LS_SSDD_SLICED,
                           SLICED_BODY.format(root=str(tiles) + '/'))
     proc = run_tool(['tools/test.py', config, ckpt, '--work-dir', str(tmp / 'sliced')])

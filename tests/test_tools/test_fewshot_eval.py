@@ -1,14 +1,13 @@
 """tools/fewshot_eval.py: the few-shot protocol end to end on the generated vehicles, and its
 errors on bad input."""
 import csv
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 
 from sar_mm.evaluation.fewshot_protocol import FewShotConfigError
-from ..conftest import ROOT, run_tool, write_config
+from ..conftest import ROOT, load_tool, run_tool, write_config
 
 BASE = 'configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py'
 CLASSES = ('tank', 'truck', 'apc', 'bulldozer', 'air_defence')
@@ -28,11 +27,7 @@ test_dataloader = val_dataloader
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('fewshot_eval',
-                                                  osp.join(ROOT, 'tools', 'fewshot_eval.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/fewshot_eval.py')
 
 
 @pytest.fixture(scope='module')
@@ -50,8 +45,11 @@ def _read_csv(path):
 
 def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
     work_dir = tmp_path / 'fewshot'
-    proc = run_tool(['tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0', '1',
-                     '--mode', 'finetune', 'linear-runner', '--work-dir', str(work_dir)],
+    proc = run_tool([
+        'tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0', '1', '--mode', 'finetune',
+        'linear-runner', '--work-dir',
+        str(work_dir)
+    ],
                     env=dict(OMP_NUM_THREADS='1'))
     log = proc.stdout + proc.stderr
     # one progress line per run, linear runs freeze backbone and neck
@@ -60,9 +58,10 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
     assert 'FreezeModulesHook: froze backbone, neck' in log
 
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
-    assert [(r['mode'], r['shots'], r['seed']) for r in runs] == [
-        ('finetune', '2', '0'), ('finetune', '2', '1'), ('linear-runner', '2', '0'),
-        ('linear-runner', '2', '1')]
+    assert [(r['mode'], r['shots'], r['seed']) for r in runs] == [('finetune', '2', '0'),
+                                                                  ('finetune', '2', '1'),
+                                                                  ('linear-runner', '2', '0'),
+                                                                  ('linear-runner', '2', '1')]
     for r in runs:
         # 12 chips per class, 2 drawn for training: the other 10 of each class are tested
         assert int(r['num_test']) == 50
@@ -73,8 +72,8 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
         assert osp.isdir(r['work_dir'])
 
     summary = _read_csv(work_dir / 'fewshot_results.csv')
-    assert [(s['mode'], s['shots'], s['num_seeds']) for s in summary] == [
-        ('finetune', '2', '2'), ('linear-runner', '2', '2')]
+    assert [(s['mode'], s['shots'], s['num_seeds'])
+            for s in summary] == [('finetune', '2', '2'), ('linear-runner', '2', '2')]
     md = (work_dir / 'fewshot_results.md').read_text()
     for s in summary:
         top1 = [float(r['top1']) for r in runs if r['mode'] == s['mode']]
@@ -94,8 +93,10 @@ def test_fewshot_eval_end_to_end_both_modes(config, tmp_path):
 
 def test_bad_input_is_a_clear_error(config, tmp_path, capsys):
     tool = _tool()
-    with pytest.raises(FewShotConfigError, match=r"--shots 13: class 'tank' has only 12 "
-                                                 r'samples.*at most 12 shots'):
+    with pytest.raises(
+            FewShotConfigError,
+            match=r"--shots 13: class 'tank' has only 12 "
+            r'samples.*at most 12 shots'):
         tool.main([config, '--shots', '2', '13', '--work-dir', str(tmp_path / 'a')])
     with pytest.raises(SystemExit):
         tool.main([config, '--mode', 'probe', '--work-dir', str(tmp_path / 'b')])
@@ -105,24 +106,27 @@ def test_bad_input_is_a_clear_error(config, tmp_path, capsys):
         tool.main([simclr, '--shots', '2', '--work-dir', str(tmp_path / 'c')])
     # a test set reading the training list without fewshot_split='rest' would contain the shots
     with pytest.raises(FewShotConfigError, match='test set would contain the training shots'):
-        tool.main([config, '--shots', '2', '--work-dir', str(tmp_path / 'd'), '--cfg-options',
-                   'test_dataloader.dataset.fewshot_split=train'])
+        tool.main([
+            config, '--shots', '2', '--work-dir',
+            str(tmp_path / 'd'), '--cfg-options', 'test_dataloader.dataset.fewshot_split=train'
+        ])
 
 
 def test_run_configs_of_the_protocol(config):
     from mmengine.config import Config
+
     from sar_mm.evaluation.fewshot_protocol import make_run_config
     cfg = Config.fromfile(config)
-    run = make_run_config(cfg, 'linear-runner', 3, 7, '/tmp/unused', test_split='rest',
-                          num_classes=5)
+    run = make_run_config(
+        cfg, 'linear-runner', 3, 7, '/tmp/unused', test_split='rest', num_classes=5)
     train, test = run.train_dataloader.dataset, run.test_dataloader.dataset
     assert (train.num_shots, train.seed, train.fewshot_split) == (3, 7, 'train')
     # 'rest': the training list minus the draw, with the test pipeline
     assert (test.num_shots, test.seed, test.fewshot_split) == (3, 7, 'rest')
     assert test.ann_file == train.ann_file and test.pipeline == cfg.test_dataloader.dataset.pipeline
     assert run.val_dataloader is None and run.randomness.seed == 7
-    assert run.custom_hooks[-1] == dict(type='FreezeModulesHook', modules=('backbone', 'neck'),
-                                        eval_mode=True)
+    assert run.custom_hooks[-1] == dict(
+        type='FreezeModulesHook', modules=('backbone', 'neck'), eval_mode=True)
     assert run.optim_wrapper.optimizer.lr == pytest.approx(10 * cfg.optim_wrapper.optimizer.lr)
     assert run.find_unused_parameters is True
     assert not run.train_dataloader.get('drop_last')  # 15 samples, batch 4: last batch of 3
@@ -141,11 +145,14 @@ def test_fewshot_eval_two_processes(config, tmp_path):
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     work_dir = tmp_path / 'dist'
-    run_tool([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-              f'--master_port={port}', osp.join(ROOT, 'tools', 'fewshot_eval.py'), config,
-              '--launcher', 'pytorch', '--shots', '2', '--seeds', '0', '1',
-              '--mode', 'linear-runner',
-              '--work-dir', str(work_dir)], env=dict(OMP_NUM_THREADS='1'))
+    run_tool([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={port}',
+        osp.join(ROOT, 'tools', 'fewshot_eval.py'), config, '--launcher', 'pytorch', '--shots', '2',
+        '--seeds', '0', '1', '--mode', 'linear-runner', '--work-dir',
+        str(work_dir)
+    ],
+             env=dict(OMP_NUM_THREADS='1'))
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
     assert [r['seed'] for r in runs] == ['0', '1']
     assert all(int(r['num_test']) == 50 for r in runs)  # each test chip counted once
@@ -158,11 +165,13 @@ def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
+
     from sar_mm.evaluation.fewshot_protocol import make_run_config
     cfg = Config.fromfile(config)
     run = make_run_config(cfg, 'linear-runner', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
-    assert run.model.neck == dict(type='SequentialNeck', necks=[
-        cfg.model.neck, dict(type='ClsBatchNormNeck', input_features=128)])
+    assert run.model.neck == dict(
+        type='SequentialNeck',
+        necks=[cfg.model.neck, dict(type='ClsBatchNormNeck', input_features=128)])
     assert run.custom_hooks[-1]['modules'] == ('backbone', 'neck.necks.0')
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(dict(run.model, data_preprocessor=run.data_preprocessor))
@@ -175,8 +184,11 @@ def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
         make_run_config(cfg, 'finetune', 2, 0, str(tmp_path / 'unused'), probe_norm=True)
 
     work_dir = tmp_path / 'probe_norm'
-    proc = run_tool(['tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0',
-                     '--mode', 'linear-runner', '--probe-norm', '--work-dir', str(work_dir)],
+    proc = run_tool([
+        'tools/fewshot_eval.py', config, '--shots', '2', '--seeds', '0', '--mode', 'linear-runner',
+        '--probe-norm', '--work-dir',
+        str(work_dir)
+    ],
                     env=dict(OMP_NUM_THREADS='1'))
     log = proc.stdout + proc.stderr
     assert 'FreezeModulesHook: froze backbone, neck.necks.0' in log
@@ -187,11 +199,14 @@ def test_probe_norm_puts_a_feature_batchnorm_before_the_head(config, tmp_path):
 def test_fewshot_eval_feature_modes_end_to_end(config, tmp_path):
     """linear, knn and finetune in one call; features extracted once (one pass per split)."""
     work_dir = tmp_path / 'feat'
-    _tool().main([config, '--shots', '2', '3', '--seeds', '0', '1', '--mode', 'linear', 'knn',
-                  'finetune', '--knn-k', '5', '--work-dir', str(work_dir)])
+    _tool().main([
+        config, '--shots', '2', '3', '--seeds', '0', '1', '--mode', 'linear', 'knn', 'finetune',
+        '--knn-k', '5', '--work-dir',
+        str(work_dir)
+    ])
     runs = _read_csv(work_dir / 'fewshot_runs.csv')
-    assert [(r['mode'], r['shots']) for r in runs][:4] == [
-        ('linear', '2'), ('linear', '2'), ('linear', '3'), ('linear', '3')]
+    assert [(r['mode'], r['shots']) for r in runs][:4] == [('linear', '2'), ('linear', '2'),
+                                                           ('linear', '3'), ('linear', '3')]
     assert {r['mode'] for r in runs} == {'linear', 'knn', 'finetune'}
     total = {int(r['num_test']) + int(r['shots']) * len(CLASSES) for r in runs}
     assert len(total) == 1  # every mode tests on every chip not drawn, as the Runner does
@@ -212,8 +227,9 @@ def test_feature_bank_passes_each_sample_once_and_ignores_test_features(config):
     assert len(y_train) == 3 * len(CLASSES) and len(y_train) + len(y_test) == n
     before = bank.evaluate('linear', 3, 1)
     # replace every test feature: the probe (and its chosen C) must not change
-    chosen = np.isin(np.arange(n), [i for i in range(n) if any(
-        np.array_equal(bank.train_feats[i], row) for row in x_train)])
+    chosen = np.isin(
+        np.arange(n),
+        [i for i in range(n) if any(np.array_equal(bank.train_feats[i], row) for row in x_train)])
     bank.train_feats = bank.train_feats.copy()
     bank.train_feats[~chosen] = np.random.default_rng(0).normal(
         size=bank.train_feats[~chosen].shape) * 1e3

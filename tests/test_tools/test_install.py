@@ -1,22 +1,20 @@
 """The mmcv wheel cache key changes with everything the compiled ops depend on."""
-import importlib.util
-import os.path as osp
-
-from ..conftest import ROOT, run_tool
+from ..conftest import load_tool, run_tool
 
 
 def _load():
-    path = osp.join(ROOT, 'tools', 'install', 'mmcv_cache_key.py')
-    spec = importlib.util.spec_from_file_location('mmcv_cache_key', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/install/mmcv_cache_key.py')
 
 
 def test_key_changes_with_torch_cuda_python_and_platform():
     key = _load().cache_key
-    base = dict(mmcv_version='2.1.0', torch_version='2.14.1+cu130', torch_cuda='13.0',
-                with_cuda=False, python_version=(3, 11), platform='linux-x86_64')
+    base = dict(
+        mmcv_version='2.1.0',
+        torch_version='2.14.1+cu130',
+        torch_cuda='13.0',
+        with_cuda=False,
+        python_version=(3, 11),
+        platform='linux-x86_64')
     reference = key(**base)
     assert reference == 'mmcv-2.1.0_torch-2.14.1+cu130_cpu_cp311_linux_x86_64'
     for change in (dict(torch_version='2.15.0+cu130'), dict(torch_version='2.14.1+cpu'),

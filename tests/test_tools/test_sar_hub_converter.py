@@ -7,7 +7,6 @@ loaded *strictly* into the model of the ``configs/sar_hub/`` config, and every s
 checked to have arrived (renamed, or transformed as documented).
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -17,22 +16,20 @@ import torch
 
 import sar_mm  # noqa: F401  (registers the configs' losses; safe checkpoint loader)
 from sar_mm.engine import UnsafeCheckpointError, load_checkpoint_file, load_weights_strictly
-
-from ..conftest import ROOT, build_in_scope, run_tool
+from ..conftest import ROOT, build_in_scope, load_tool, run_tool
 
 TOOL = 'tools/model_converters/sar_hub_to_mmpretrain.py'
 MANIFESTS = osp.join(ROOT, 'tests', 'data', 'manifests')
-ARCHS = ['resnet18', 'resnet50', 'resnet101', 'seresnet50', 'mobilenetv3-small',
-         'densenet121', 'swin-tiny', 'swin-base']
+ARCHS = [
+    'resnet18', 'resnet50', 'resnet101', 'seresnet50', 'mobilenetv3-small', 'densenet121',
+    'swin-tiny', 'swin-base'
+]
 INT_KEYS = ('num_batches_tracked', 'relative_position_index')
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('sar_hub_to_mmpretrain', osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def manifest(arch):
@@ -87,9 +84,11 @@ def _check_arrived(arch, source, converted, model_sd, report):
     assert all(k.endswith(('attn_mask', 'relative_position_index')) for k in dropped), dropped
     assert set(key_map) | dropped == set(src)
     assert len(set(key_map.values())) == len(key_map)  # no two sources on one key
-    first = {k for k in key_map.values() if k.endswith(('backbone.conv1.weight',
-                                                        'stem.0.weight',
-                                                        'patch_embed.projection.weight'))}
+    first = {
+        k
+        for k in key_map.values()
+        if k.endswith(('backbone.conv1.weight', 'stem.0.weight', 'patch_embed.projection.weight'))
+    }
     for old, new in key_map.items():
         value, got = src[old], model_sd[new]
         torch.testing.assert_close(converted[new], got, msg=new)
@@ -106,7 +105,7 @@ def _check_arrived(arch, source, converted, model_sd, report):
         else:
             torch.testing.assert_close(got, value, msg=f'{old} -> {new}')
     for key in report['recomputed']:
-        window = int(model_sd[key].shape[0] ** 0.5)
+        window = int(model_sd[key].shape[0]**0.5)
         assert torch.equal(model_sd[key], official_relative_position_index(window)), key
 
 
@@ -139,12 +138,13 @@ def test_swin_patch_merging_equivalent(tool):
     merge = model.backbone.stages[0].downsample
     x = torch.randn(2, 32 * 32, 96)
     grid = x.view(2, 32, 32, 96)
-    cat = torch.cat([grid[:, 0::2, 0::2], grid[:, 1::2, 0::2], grid[:, 0::2, 1::2],
-                     grid[:, 1::2, 1::2]], -1).view(2, -1, 4 * 96)
+    cat = torch.cat(
+        [grid[:, 0::2, 0::2], grid[:, 1::2, 0::2], grid[:, 0::2, 1::2], grid[:, 1::2, 1::2]],
+        -1).view(2, -1, 4 * 96)
     expected = torch.nn.functional.layer_norm(
         cat, (4 * 96, ), source['layers.0.downsample.norm.weight'],
-        source['layers.0.downsample.norm.bias']) @ source[
-            'layers.0.downsample.reduction.weight'].t()
+        source['layers.0.downsample.norm.bias']) @ source['layers.0.downsample.reduction.weight'].t(
+        )
     got, hw = merge(x, (32, 32))
     assert hw == (16, 16)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
@@ -220,8 +220,9 @@ def test_wrong_depth_extra_keys_and_shapes_are_refused(tool):
         tool.convert_sar_hub(extra)
     wrong = release_state_dict('seresnet50')
     wrong['module.conv3.0.se.1.weight'] = torch.zeros(16, 512, 1, 1)
-    with pytest.raises(tool.SARHubLayoutError,
-                       match=r'shape mismatches .*layer2\.0\.se_layer\.conv1\.conv\.weight'):
+    with pytest.raises(
+            tool.SARHubLayoutError,
+            match=r'shape mismatches .*layer2\.0\.se_layer\.conv1\.conv\.weight'):
         tool.convert_sar_hub(wrong)
     with pytest.raises(tool.SARHubLayoutError, match='takes 3 input channels only'):
         tool.convert_sar_hub(release_state_dict('mobilenetv3-small'), in_channels=1)

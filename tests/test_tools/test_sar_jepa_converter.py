@@ -10,7 +10,6 @@ ViT of ``configs/_base_/models/vit_tiny_p8_1ch.py``, 8-px patches, 64-px images)
 """
 import argparse
 import copy
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -20,16 +19,29 @@ import torch
 
 import sar_mm  # noqa: F401  (registers the models; safe checkpoint loader)
 from sar_mm.engine import UnsafeCheckpointError
-
-from ..conftest import ROOT, build_in_scope, run_tool
+from ..conftest import ROOT, build_in_scope, load_tool, run_tool
 
 TOOL = 'tools/model_converters/sar_jepa_to_mmpretrain.py'
 MANIFESTS = osp.join(ROOT, 'tests', 'data', 'manifests')
 DROPPED = re.compile(r'pos_embed|sarfeature\d\.weight_[xy][12]')
 # ViT-B/16 sizes -> the small ViT's (192 wide, 3 heads of 64, 8-px patches, 64 px; predictor 64
 # wide, 16 heads of 4, target 4 radii x 8 x 8; the GF kernels of radii 2, 4, 6, 8)
-SMALL_SIZES = {768: 192, 2304: 576, 3072: 768, 197: 65, 16: 8, 512: 64, 1536: 192, 2048: 256,
-               32: 4, 1024: 256, 11: 5, 19: 9, 27: 13, 35: 17}
+SMALL_SIZES = {
+    768: 192,
+    2304: 576,
+    3072: 768,
+    197: 65,
+    16: 8,
+    512: 64,
+    1536: 192,
+    2048: 256,
+    32: 4,
+    1024: 256,
+    11: 5,
+    19: 9,
+    27: 13,
+    35: 17
+}
 
 
 class _Opaque:
@@ -38,10 +50,7 @@ class _Opaque:
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('sar_jepa_to_mmpretrain', osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def manifest(name):
@@ -81,8 +90,8 @@ def check_arrived(tool, source, converted, loaded, to):
 
 def build_sar_jepa(cfg):
     cfg = copy.deepcopy(cfg)
-    cfg['data_preprocessor'] = dict(type='SelfSupDataPreprocessor', mean=[0.], std=[255.],
-                                    to_rgb=False)
+    cfg['data_preprocessor'] = dict(
+        type='SelfSupDataPreprocessor', mean=[0.], std=[255.], to_rgb=False)
     return build_in_scope('mmpretrain', cfg)
 
 
@@ -117,10 +126,13 @@ def test_pretraining_checkpoint_to_the_sar_jepa_model(tool):
     assert meta['layout'] == 'pretrain'
     assert sorted(meta['dropped']) == sorted(k for k in source if DROPPED.fullmatch(k))
     cfg = meta['configs']['sar_jepa']
-    assert cfg['backbone']['arch'] == dict(embed_dims=768, num_layers=12, num_heads=12,
-                                           feedforward_channels=3072)
+    assert cfg['backbone']['arch'] == dict(
+        embed_dims=768, num_layers=12, num_heads=12, feedforward_channels=3072)
     assert (cfg['backbone']['img_size'], cfg['backbone']['patch_size']) == (224, 16)
-    assert {k: cfg['neck'][k] for k in ('embed_dims', 'num_layers', 'num_heads')} == dict(
+    assert {
+        k: cfg['neck'][k]
+        for k in ('embed_dims', 'num_layers', 'num_heads')
+    } == dict(
         embed_dims=512, num_layers=8, num_heads=16)
     assert cfg['target_generator']['radii'] == (5, 9, 13, 17)
     model = build_on_meta(build_sar_jepa, cfg)
@@ -133,17 +145,18 @@ def test_pretraining_checkpoint_to_the_sar_jepa_model(tool):
 def test_the_reference_config_is_the_converted_model(tool):
     """configs/sar_jepa/*-irpe_*.py builds the model the converted checkpoints load into."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs/sar_jepa/sar_jepa_vit-base-p16-irpe_8xb75-300e_sar-pooled-224px.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT,
+                 'configs/sar_jepa/sar_jepa_vit-base-p16-irpe_8xb75-300e_sar-pooled-224px.py'))
     source = small_pretrain_state_dict()
     converted, meta = tool.convert(source, to='sar_jepa')
     small = meta['configs']['sar_jepa']
     model_cfg = copy.deepcopy(cfg.model.to_dict())
     model_cfg['backbone'].update(arch=small['backbone']['arch'], img_size=64, patch_size=8)
-    model_cfg['neck'].update({k: small['neck'][k] for k in ('embed_dims', 'num_layers',
-                                                            'num_heads')})
-    model_cfg['target_generator'].update(radii=small['target_generator']['radii'],
-                                         patch_size=8)
+    model_cfg['neck'].update(
+        {k: small['neck'][k]
+         for k in ('embed_dims', 'num_layers', 'num_heads')})
+    model_cfg['target_generator'].update(radii=small['target_generator']['radii'], patch_size=8)
     model = build_sar_jepa(model_cfg)
     model.load_state_dict(converted, strict=True)
     assert (model.window_sampling, model.mask_count_rounding) == ('per_batch', 'floor')
@@ -160,8 +173,8 @@ def test_checkpoints_to_an_irpe_backbone(tool, layout):
     load_strictly_on_meta(backbone, body)
     loaded = {'backbone.' + k: v for k, v in backbone.state_dict().items()}
     if layout == 'finetune':
-        head = build_in_scope('mmpretrain', dict(type='VisionTransformerClsHead',
-                                                 num_classes=10, in_channels=768))
+        head = build_in_scope(
+            'mmpretrain', dict(type='VisionTransformerClsHead', num_classes=10, in_channels=768))
         head_sd = {k[len('head.'):]: v for k, v in converted.items() if k.startswith('head.')}
         head.load_state_dict(head_sd, strict=True)
         loaded.update({'head.' + k: v for k, v in head.state_dict().items()})
@@ -190,11 +203,22 @@ def test_refuses_other_layouts(tool, tmp_path):
 def _save_release_checkpoint(path):
     """As Pretraining/util/misc.py save_model writes it (with an argparse.Namespace)."""
     model = small_pretrain_state_dict(seed=3)
-    args = argparse.Namespace(model='mae_vit_base_patch16', window_size=7, num_window=4,
-                              mask_ratio=0.8, output_dir='./output_dir')
-    torch.save(dict(model={'module.' + k: v for k, v in model.items()},
-                    optimizer=dict(state={}, param_groups=[dict(lr=1e-3, params=[0])]),
-                    epoch=199, scaler=dict(scale=65536.0), args=args), path)
+    args = argparse.Namespace(
+        model='mae_vit_base_patch16',
+        window_size=7,
+        num_window=4,
+        mask_ratio=0.8,
+        output_dir='./output_dir')
+    torch.save(
+        dict(
+            model={
+                'module.' + k: v
+                for k, v in model.items()
+            },
+            optimizer=dict(state={}, param_groups=[dict(lr=1e-3, params=[0])]),
+            epoch=199,
+            scaler=dict(scale=65536.0),
+            args=args), path)
     return model
 
 
@@ -226,12 +250,19 @@ def test_command_line_both_outputs(tool, small_backbone, tmp_path, capsys):
 def _irpe_backbone(cfg_backbone, checkpoint, **extra):
     """A config's ViT replaced by the converted iRPE ViT, loaded through init_cfg Pretrained."""
     keep = {k: v for k, v in cfg_backbone.items() if k in ('out_type', 'out_indices')}
-    return dict(type='VisionTransformerIRPE', arch=dict(embed_dims=192, num_layers=6,
-                                                        num_heads=3, feedforward_channels=768),
-                patch_size=8, in_channels=1, norm_cfg=dict(type='LN', eps=1e-6),
-                final_norm=True, rpe_cfg=dict(), with_abs_pos_embed=False, img_size=64,
-                init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.'),
-                **keep, **extra)
+    return dict(
+        type='VisionTransformerIRPE',
+        arch=dict(embed_dims=192, num_layers=6, num_heads=3, feedforward_channels=768),
+        patch_size=8,
+        in_channels=1,
+        norm_cfg=dict(type='LN', eps=1e-6),
+        final_norm=True,
+        rpe_cfg=dict(),
+        with_abs_pos_embed=False,
+        img_size=64,
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.'),
+        **keep,
+        **extra)
 
 
 def _train_two_iterations(model, data):
@@ -259,8 +290,10 @@ def test_converted_backbone_initialises_fcos_and_trains(small_backbone):
     from mmengine.config import Config
     from mmengine.structures import InstanceData
     _, dst, _ = small_backbone
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs/fcos/fcos_vit-tiny-p8-sar-jepa_sfp_gn-head_1xb4-12e_synthetic-sar-ships.py'))
+    cfg = Config.fromfile(
+        osp.join(
+            ROOT,
+            'configs/fcos/fcos_vit-tiny-p8-sar-jepa_sfp_gn-head_1xb4-12e_synthetic-sar-ships.py'))
     model_cfg = cfg.model.to_dict()
     model_cfg['backbone'] = _irpe_backbone(model_cfg['backbone'], dst)
     model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()  # as the Runner merges it
@@ -269,10 +302,11 @@ def test_converted_backbone_initialises_fcos_and_trains(small_backbone):
     _check_backbone_weights(model.backbone, dst)
     samples = []
     for i in range(2):
-        sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                             pad_shape=(64, 64), scale_factor=(1., 1.)))
-        sample.gt_instances = InstanceData(bboxes=torch.tensor([[8., 8., 30., 28. + i]]),
-                                           labels=torch.tensor([0]))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64), scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 8., 30., 28. + i]]), labels=torch.tensor([0]))
         samples.append(sample)
     data = dict(inputs=[torch.rand(1, 64, 64) for _ in range(2)], data_samples=samples)
     _train_two_iterations(model, data)
@@ -283,23 +317,23 @@ def test_converted_backbone_initialises_upernet_and_trains(small_backbone):
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     _, dst, _ = small_backbone
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs/upernet/'
-        'upernet_vit-tiny-p8-4ch_mln_4xb2-20k_spacenet6-sar-512x512_sar-jepa-pretrained.py'))
+    cfg = Config.fromfile(
+        osp.join(
+            ROOT, 'configs/upernet/'
+            'upernet_vit-tiny-p8-4ch_mln_4xb2-20k_spacenet6-sar-512x512_sar-jepa-pretrained.py'))
     model_cfg = cfg.model.to_dict()
     in_channels = model_cfg['backbone']['in_channels']
-    model_cfg['backbone'] = dict(_irpe_backbone(model_cfg['backbone'], dst),
-                                 in_channels=in_channels)
+    model_cfg['backbone'] = dict(
+        _irpe_backbone(model_cfg['backbone'], dst), in_channels=in_channels)
     model_cfg['data_preprocessor'] = dict(cfg.data_preprocessor.to_dict(), size=(64, 64))
     model = build_in_scope('mmseg', model_cfg)
     model.init_weights()
     _check_backbone_weights(model.backbone, dst, in_channels)
     samples = []
     for _ in range(2):
-        sample = SegDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                             pad_shape=(64, 64)))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
         sample.gt_sem_seg = PixelData(data=torch.randint(0, 2, (1, 64, 64)))
         samples.append(sample)
-    data = dict(inputs=[torch.rand(in_channels, 64, 64) for _ in range(2)],
-                data_samples=samples)
+    data = dict(inputs=[torch.rand(in_channels, 64, 64) for _ in range(2)], data_samples=samples)
     _train_two_iterations(model, data)

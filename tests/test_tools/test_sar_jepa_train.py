@@ -28,8 +28,11 @@ def test_sar_jepa_single_and_two_process_training(synthetic_root, tmp_path):
                           SHORT.format(data_root=osp.join(synthetic_root, 'unlabeled') + '/'))
     run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'one')])
     single = load_checkpoint_file(str(tmp_path / 'one' / 'iter_2.pth'))
-    proc = run_tool(['bash', osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
-                     str(tmp_path / 'two')],
+    proc = run_tool([
+        'bash',
+        osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
+        str(tmp_path / 'two')
+    ],
                     env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
     assert 'GPU number: 2' in proc.stdout + proc.stderr
     dist = load_checkpoint_file(str(tmp_path / 'two' / 'iter_2.pth'))

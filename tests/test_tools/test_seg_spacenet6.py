@@ -41,9 +41,11 @@ def make_spacenet6_like(root, splits=(('train', 4), ('val', 2)), size=32, seed=0
             level = np.array([30.0, 22.0, 22.0, 30.0], np.float32)[:, None, None]
             bands = level + rng.normal(0, 3, (4, size, size)) + 10.0 * mask[None]
             bands[:, :, :3] = 0  # no-data outside the swath
-            tifffile.imwrite(osp.join(root, 'SAR-Intensity', name + '.tif'),
-                             bands.astype(np.float32), photometric='minisblack',
-                             planarconfig='separate')
+            tifffile.imwrite(
+                osp.join(root, 'SAR-Intensity', name + '.tif'),
+                bands.astype(np.float32),
+                photometric='minisblack',
+                planarconfig='separate')
             cv2.imwrite(osp.join(root, 'masks', name + '.png'), mask)
             names.append(name)
         with open(osp.join(root, 'splits', f'{split}.txt'), 'w') as f:
@@ -57,9 +59,10 @@ def spacenet6_root(tmp_path_factory):
 
 
 def _dataset(config, root, loader='test_dataloader'):
-    import sar_mm  # noqa: F401
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
+
+    import sar_mm  # noqa: F401
     ds_cfg = Config.fromfile(osp.join(ROOT, config))[loader].dataset.copy()
     ds_cfg['data_root'] = root
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -93,8 +96,13 @@ def test_train_two_iterations_from_1ch_checkpoint_and_evaluate(spacenet6_root, t
     torch.manual_seed(0)
     src = ResNet(depth=18, in_channels=1)
     ckpt = tmp_path / 'simclr_r18_1ch.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in src.state_dict().items()},
-                'meta': {}}, ckpt)
+    torch.save({
+        'state_dict': {
+            f'backbone.{k}': v
+            for k, v in src.state_dict().items()
+        },
+        'meta': {}
+    }, ckpt)
     body = f"""
 data_root = '{spacenet6_root}/'
 model = dict(backbone=dict(init_cfg=dict(checkpoint='{ckpt}')))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sar_mm.fileio import read_sar
-from ..conftest import ROOT, run_tool
+from ..conftest import load_tool, run_tool
 
 TOOL = 'tools/dataset_converters/slice_scenes.py'
 
@@ -15,8 +15,11 @@ def test_slice_scenes_cli(synthetic_root, tmp_path):
     ships = osp.join(synthetic_root, 'ships')
     src = osp.join(ships, 'annotations', 'train.json')
     out = tmp_path / 'tiles'
-    proc = run_tool([TOOL, src, osp.join(ships, 'images', 'train'), str(out), '--tile-size',
-                     '64', '--overlap', '0.25', '--no-progress'])
+    proc = run_tool([
+        TOOL, src,
+        osp.join(ships, 'images', 'train'),
+        str(out), '--tile-size', '64', '--overlap', '0.25', '--no-progress'
+    ])
     with open(src) as f:
         scenes = json.load(f)
     # 128 px scenes, 64 px tiles, stride 48: x and y starts 0, 48, 64 -> 9 tiles per scene
@@ -35,17 +38,20 @@ def test_slice_scenes_cli(synthetic_root, tmp_path):
 
     # the tiles load as an mmdet dataset (boxes of every tile inside the tile)
     from sar_mm.datasets import SARShipDataset
-    ds = SARShipDataset(data_root=str(out), ann_file='annotations/train.json',
-                        data_prefix=dict(img='images/'), filter_cfg=None, pipeline=[])
+    ds = SARShipDataset(
+        data_root=str(out),
+        ann_file='annotations/train.json',
+        data_prefix=dict(img='images/'),
+        filter_cfg=None,
+        pipeline=[])
     assert len(ds) == 9 * n and ds.metainfo['ann_file'] == str(out / 'annotations' / 'train.json')
     for info in ds:
         for inst in info['instances']:
             assert 0 <= inst['bbox'][0] < inst['bbox'][2] <= 64
 
 
-
 def test_slice_scenes_errors(synthetic_root, tmp_path, capsys):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     src = osp.join(synthetic_root, 'ships', 'annotations', 'train.json')
     with pytest.raises(SystemExit):
         tool.main([src, str(tmp_path), str(tmp_path / 'o'), '--tile-size', '1', '2', '3'])
@@ -55,11 +61,3 @@ def test_slice_scenes_errors(synthetic_root, tmp_path, capsys):
     with pytest.raises(SystemExit, match='not a COCO detection file'):
         (tmp_path / 'bad.json').write_text('{"images": []}')
         tool.main([str(tmp_path / 'bad.json'), str(tmp_path), str(tmp_path / 'o')])
-
-
-def _load_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('slice_scenes', osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -23,19 +23,28 @@ test_dataloader = val_dataloader
 """
 
 CASES = {
-    'mmpretrain': dict(
+    'mmpretrain':
+    dict(
         config='configs/fewshot/resnet18-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py',
-        data='vehicles', extra=', num_shots=2', metric='accuracy/top1'),
-    'mmdet': dict(
+        data='vehicles',
+        extra=', num_shots=2',
+        metric='accuracy/top1'),
+    'mmdet':
+    dict(
         config='configs/fcos/fcos_r18-1ch_fpn_gn-head_1xb4-12e_synthetic-sar-ships.py',
-        data='ships', extra='', metric='coco/bbox_mAP',
+        data='ships',
+        extra='',
+        metric='coco/bbox_mAP',
         # an untrained detector scores below 0.05 and CocoMetric would then report nothing
         body="val_evaluator = dict(ann_file='{data_root}annotations/val.json')\n"
         'test_evaluator = val_evaluator\n'
         'model = dict(test_cfg=dict(score_thr=0.0))\n'),
-    'mmseg': dict(
+    'mmseg':
+    dict(
         config='configs/deeplabv3/deeplabv3_r18-d8-1ch_1xb4-2k_synthetic-sar-ships.py',
-        data='ships', extra='', metric='IoU.ship'),
+        data='ships',
+        extra='',
+        metric='IoU.ship'),
 }
 
 
@@ -56,8 +65,8 @@ def two_iteration_runs(tmp_path_factory, synthetic_root):
         config = short_config(tmp, synthetic_root, codebase, max_iters=2)
         work_dir = str(tmp / 'work')
         proc = run_tool(['tools/train.py', config, '--work-dir', work_dir])
-        runs[codebase] = dict(tmp=tmp, config=config, work_dir=work_dir, log=proc.stdout +
-                              proc.stderr)
+        runs[codebase] = dict(
+            tmp=tmp, config=config, work_dir=work_dir, log=proc.stdout + proc.stderr)
     return runs
 
 
@@ -76,8 +85,7 @@ def test_train_resume_and_test(two_iteration_runs, synthetic_root, codebase):
     assert load_checkpoint_file(ckpt4)['meta']['iter'] == 4
 
     out = osp.join(run['work_dir'], 'preds.pkl')
-    proc = run_tool(['tools/test.py', config4, ckpt4, '--work-dir', run['work_dir'],
-                     '--out', out])
+    proc = run_tool(['tools/test.py', config4, ckpt4, '--work-dir', run['work_dir'], '--out', out])
     with open(osp.join(run['work_dir'], 'test_metrics.json')) as f:
         metrics = json.load(f)
     assert CASES[codebase]['metric'] in metrics, metrics
@@ -89,9 +97,12 @@ def test_resume_from_explicit_checkpoint_amp_and_lr_scaling(two_iteration_runs, 
     """--resume CKPT, --amp (bf16 autocast on CPU) and --auto-scale-lr together."""
     run = two_iteration_runs['mmpretrain']
     config = short_config(tmp_path, synthetic_root, 'mmpretrain', max_iters=3)
-    proc = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'w'), '--amp',
-                     '--auto-scale-lr', '--resume', osp.join(run['work_dir'], 'iter_2.pth'),
-                     '--cfg-options', 'default_hooks.checkpoint.interval=1'])
+    proc = run_tool([
+        'tools/train.py', config, '--work-dir',
+        str(tmp_path / 'w'), '--amp', '--auto-scale-lr', '--resume',
+        osp.join(run['work_dir'], 'iter_2.pth'), '--cfg-options',
+        'default_hooks.checkpoint.interval=1'
+    ])
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 0, iter: 2' in log and 'bfloat16 autocast' in log
     # batch 2 against the config's base batch size 16
@@ -109,13 +120,15 @@ def test_dist_train_two_cpu_processes(two_iteration_runs, synthetic_root, tmp_pa
     import sys
     config = short_config(tmp_path, synthetic_root, 'mmpretrain', max_iters=2)
     work_dir = tmp_path / 'dist'
-    proc = run_tool(['bash', osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
-                     str(work_dir)],
-                    env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
+    proc = run_tool(
+        ['bash',
+         osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
+         str(work_dir)],
+        env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
     assert 'GPU number: 2' in proc.stdout + proc.stderr
     dist_ckpt = load_checkpoint_file(str(work_dir / 'iter_2.pth'))
-    single = load_checkpoint_file(osp.join(two_iteration_runs['mmpretrain']['work_dir'],
-                                           'iter_2.pth'))
+    single = load_checkpoint_file(
+        osp.join(two_iteration_runs['mmpretrain']['work_dir'], 'iter_2.pth'))
     assert dist_ckpt['meta']['iter'] == 2
     assert dist_ckpt['state_dict'].keys() == single['state_dict'].keys()
     for key, value in single['state_dict'].items():
@@ -133,8 +146,11 @@ def test_dist_test_two_cpu_processes(two_iteration_runs, tmp_path):
     ckpt = osp.join(run['work_dir'], 'iter_2.pth')
     single_dir, dist_dir = tmp_path / 'single', tmp_path / 'dist'
     run_tool(['tools/test.py', run['config'], ckpt, '--work-dir', str(single_dir)])
-    proc = run_tool(['bash', osp.join(ROOT, 'tools/dist_test.sh'), run['config'], ckpt, '2',
-                     '--work-dir', str(dist_dir)],
+    proc = run_tool([
+        'bash',
+        osp.join(ROOT, 'tools/dist_test.sh'), run['config'], ckpt, '2', '--work-dir',
+        str(dist_dir)
+    ],
                     env=dict(PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1'))
     assert 'GPU number: 2' in proc.stdout + proc.stderr
     with open(single_dir / 'test_metrics.json') as f:

@@ -1,5 +1,4 @@
 """tools/visualization/vis_sar_cam.py: CAM grids of several checkpoints on the same SAR images."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -7,18 +6,11 @@ import pytest
 from PIL import Image
 
 from sar_mm.visualization import grid_size_px
-from ..conftest import ROOT, run_tool
-from ..test_apis.helpers import (CLASSES, RESNET_CLS, VIT_CLS, save_random_checkpoint,
-                                 sar_amplitude, write_all_formats)
+from ..conftest import load_tool, run_tool
+from ..test_apis.helpers import (CLASSES, RESNET_CLS, VIT_CLS, sar_amplitude,
+                                 save_random_checkpoint, write_all_formats)
 
 TOOL = 'tools/visualization/vis_sar_cam.py'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('vis_sar_cam', osp.join(ROOT, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -30,8 +22,13 @@ def images(tmp_path_factory):
 
 
 def checkpoints(tmp_path, config, name):
-    return [save_random_checkpoint(config, tmp_path / f'{name}_seed{seed}.pth', seed=seed,
-                                   dataset_meta=dict(classes=CLASSES)) for seed in (0, 1)]
+    return [
+        save_random_checkpoint(
+            config,
+            tmp_path / f'{name}_seed{seed}.pth',
+            seed=seed,
+            dataset_meta=dict(classes=CLASSES)) for seed in (0, 1)
+    ]
 
 
 def read_outputs(out):
@@ -43,15 +40,19 @@ def read_outputs(out):
 def test_resnet_gradcam_grid(tmp_path, images):
     ckpts = checkpoints(tmp_path, RESNET_CLS, 'resnet')
     out = str(tmp_path / 'grid.png')
-    proc = run_tool([TOOL, RESNET_CLS, *ckpts, '--img', *images, '--target-category', '0',
-                     'van', '--method', 'GradCAM', '--out-file', out])
+    proc = run_tool([
+        TOOL, RESNET_CLS, *ckpts, '--img', *images, '--target-category', '0', 'van', '--method',
+        'GradCAM', '--out-file', out
+    ])
     size, summary = read_outputs(out)
     # 2 checkpoints x (2 images x 2 classes)
     assert size == grid_size_px(2, 4) == tuple(summary['size_px'])
     assert summary['rows'] == ['resnet_seed0', 'resnet_seed1']
     assert summary['target_layers'] == ['backbone.layer4']
-    assert summary['columns'] == ['HB03787.015\nGrad-CAM: tank', 'HB03787.015\nGrad-CAM: van',
-                                  'chipf32.tif\nGrad-CAM: tank', 'chipf32.tif\nGrad-CAM: van']
+    assert summary['columns'] == [
+        'HB03787.015\nGrad-CAM: tank', 'HB03787.015\nGrad-CAM: van', 'chipf32.tif\nGrad-CAM: tank',
+        'chipf32.tif\nGrad-CAM: van'
+    ]
     cells = summary['cells']
     assert [c['category_name'] for c in cells[1]] == ['tank', 'van', 'tank', 'van']
     assert all(0 < c['prob'] < 1 for row in cells for c in row)
@@ -62,25 +63,28 @@ def test_resnet_gradcam_grid(tmp_path, images):
 def test_vit_grids(tmp_path, images, method):
     ckpts = checkpoints(tmp_path, VIT_CLS, 'vit')
     out = str(tmp_path / f'{method}.png')
-    tool = load_tool()
-    tool.run(tool.parse_args([VIT_CLS, *ckpts, '--img', *images, '--target-category', '1',
-                              '3', '--method', method, '--labels', 'A', 'B',
-                              '--out-file', out]))
+    tool = load_tool(TOOL)
+    tool.run(
+        tool.parse_args([
+            VIT_CLS, *ckpts, '--img', *images, '--target-category', '1', '3', '--method', method,
+            '--labels', 'A', 'B', '--out-file', out
+        ]))
     size, summary = read_outputs(out)
     assert summary['rows'] == ['A', 'B']
     assert summary['target_layers'] == ['backbone.layers.5.ln1']
     if method == 'EigenCAM':  # not class-discriminative: one column per image, labelled so
         assert size == grid_size_px(2, 2)
         assert summary['class_discriminative'] is False
-        assert summary['columns'] == ['HB03787.015\nEigen-CAM (class-agnostic)',
-                                      'chipf32.tif\nEigen-CAM (class-agnostic)']
+        assert summary['columns'] == [
+            'HB03787.015\nEigen-CAM (class-agnostic)', 'chipf32.tif\nEigen-CAM (class-agnostic)'
+        ]
     else:
         assert size == grid_size_px(2, 4)
         assert [c['category_name'] for c in summary['cells'][0]] == ['truck', 'bus'] * 2
 
 
 def test_clear_errors(tmp_path, images):
-    tool = load_tool()
+    tool = load_tool(TOOL)
     resnet = checkpoints(tmp_path, RESNET_CLS, 'resnet')[0]
     out = str(tmp_path / 'x.png')
 
@@ -91,7 +95,7 @@ def test_clear_errors(tmp_path, images):
 
     message = error(VIT_CLS, resnet)
     assert resnet in message and 'missing keys' in message and 'unexpected keys' in message
-    assert 'out of range: the model has 5 classes' in error(RESNET_CLS, resnet,
-                                                            '--target-category', '7')
+    assert 'out of range: the model has 5 classes' in error(RESNET_CLS, resnet, '--target-category',
+                                                            '7')
     assert "unknown CAM method 'SuperCAM'" in error(RESNET_CLS, resnet, '--method', 'SuperCAM')
     assert not osp.exists(out)

@@ -19,8 +19,12 @@ def test_vis_sar_jepa_writes_figure(tmp_path):
     img = np.random.default_rng(0).gamma(1.0, 0.2, (64, 64)).astype(np.float32)
     np.save(tmp_path / 'chip.npy', img)
     out = tmp_path / 'vis.png'
-    proc = run_tool(['tools/visualization/vis_sar_jepa.py', CONFIG, str(tmp_path / 'jepa.pth'),
-                     '--img', str(tmp_path / 'chip.npy'), '--out', str(out)])
+    proc = run_tool([
+        'tools/visualization/vis_sar_jepa.py', CONFIG,
+        str(tmp_path / 'jepa.pth'), '--img',
+        str(tmp_path / 'chip.npy'), '--out',
+        str(out)
+    ])
     # 4 windows of 4x4 patches, 13 of 16 masked each; one map per radius
     assert '4 windows of 4x4 patches, 52 masked patches, 4 target maps' in proc.stdout
     import matplotlib.image as mpimg

@@ -21,10 +21,9 @@ SPLITS = {'train': ['000001', '000002'], 'test': ['000009']}
 
 
 def _xml(filename, h, w, objects, extra=''):
-    objs = ''.join(
-        f'<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{x0}</xmin>'
-        f'<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>'
-        for name, (x0, y0, x1, y1) in objects)
+    objs = ''.join(f'<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{x0}</xmin>'
+                   f'<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>'
+                   for name, (x0, y0, x1, y1) in objects)
     return (f'<annotation><folder>JPEGImages</folder><filename>{filename}</filename>'
             f'<size><width>{w}</width><height>{h}</height><depth>1</depth></size>'
             f'{objs}{extra}</annotation>')
@@ -57,6 +56,7 @@ def voc_root(tmp_path):
 
 def test_round_trip_boxes_match_xml_and_pixels(voc_root, tmp_path):
     import cv2
+
     from sar_mm.datasets.converters import convert_voc_to_coco, parse_voc_xml
     written = convert_voc_to_coco(str(voc_root), str(tmp_path / 'coco'), progress=False)
     assert set(written) == {'train', 'test'}
@@ -70,12 +70,13 @@ def test_round_trip_boxes_match_xml_and_pixels(voc_root, tmp_path):
         image_id = image['file_name'][:-4]
         h, w, ships = IMAGES[image_id]
         assert (image['height'], image['width']) == (h, w)
-        xml_boxes = [o['bbox'] for o in parse_voc_xml(
-            str(voc_root / 'Annotations' / f'{image_id}.xml'))['objects']]
+        xml_boxes = [
+            o['bbox']
+            for o in parse_voc_xml(str(voc_root / 'Annotations' / f'{image_id}.xml'))['objects']
+        ]
         anns = [a for a in coco['annotations'] if a['image_id'] == image['id']]
         assert len(anns) == len(xml_boxes) == len(ships)
-        pixels = cv2.imread(str(voc_root / 'JPEGImages' / image['file_name']),
-                            cv2.IMREAD_UNCHANGED)
+        pixels = cv2.imread(str(voc_root / 'JPEGImages' / image['file_name']), cv2.IMREAD_UNCHANGED)
         for ann, (xmin, ymin, xmax, ymax) in zip(anns, xml_boxes):
             # the stated convention: 1-based inclusive VOC -> 0-based COCO [x, y, w, h]
             assert ann['bbox'] == [xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1]
@@ -99,14 +100,21 @@ def test_round_trip_boxes_match_xml_and_pixels(voc_root, tmp_path):
 def test_converted_json_loads_in_ssdd_dataset(voc_root, tmp_path):
     from mmdet.registry import DATASETS
     from mmengine.registry import DefaultScope
+
     from sar_mm.datasets.converters import convert_voc_to_coco
     convert_voc_to_coco(str(voc_root), str(voc_root / 'coco'), splits=['train'], progress=False)
     with DefaultScope.overwrite_default_scope('mmdet'):
-        ds = DATASETS.build(dict(
-            type='SSDD', data_root=str(voc_root), ann_file='coco/train.json',
-            data_prefix=dict(img='JPEGImages/'),
-            pipeline=[dict(type='LoadSARImage'), dict(type='LoadAnnotations'),
-                      dict(type='PackDetInputs')]))
+        ds = DATASETS.build(
+            dict(
+                type='SSDD',
+                data_root=str(voc_root),
+                ann_file='coco/train.json',
+                data_prefix=dict(img='JPEGImages/'),
+                pipeline=[
+                    dict(type='LoadSARImage'),
+                    dict(type='LoadAnnotations'),
+                    dict(type='PackDetInputs')
+                ]))
         sample = ds[0]
     h, w, ships = IMAGES['000001']
     assert tuple(sample['inputs'].shape) == (1, h, w)
@@ -145,8 +153,9 @@ def test_missing_bndbox_is_named(voc_root):
 
 
 def test_missing_coordinate_is_named(voc_root):
-    _expect_error(voc_root, '<annotation><object><name>ship</name><bndbox><xmin>1</xmin>'
-                  '<ymin>1</ymin><xmax>3</xmax></bndbox></object></annotation>', 'lacks <ymax>')
+    _expect_error(
+        voc_root, '<annotation><object><name>ship</name><bndbox><xmin>1</xmin>'
+        '<ymin>1</ymin><xmax>3</xmax></bndbox></object></annotation>', 'lacks <ymax>')
 
 
 def test_unknown_class_is_named(voc_root):
@@ -160,33 +169,36 @@ def test_unknown_class_is_named(voc_root):
 
 def test_missing_files_are_named(voc_root):
     from sar_mm.datasets.converters import voc_to_coco
-    with pytest.raises(FileNotFoundError, match=re.escape(str(
-            voc_root / 'ImageSets' / 'Main' / 'val.txt'))):
+    with pytest.raises(
+            FileNotFoundError, match=re.escape(str(voc_root / 'ImageSets' / 'Main' / 'val.txt'))):
         voc_to_coco(str(voc_root), 'val', progress=False)
     (voc_root / 'JPEGImages' / '000002.png').unlink()
-    with pytest.raises(FileNotFoundError, match=re.escape(str(
-            voc_root / 'Annotations' / '000002.xml'))):
+    with pytest.raises(
+            FileNotFoundError, match=re.escape(str(voc_root / 'Annotations' / '000002.xml'))):
         voc_to_coco(str(voc_root), 'train', progress=False)
     (voc_root / 'Annotations' / '000001.xml').unlink()
-    with pytest.raises(FileNotFoundError, match=re.escape(str(
-            voc_root / 'Annotations' / '000001.xml'))):
+    with pytest.raises(
+            FileNotFoundError, match=re.escape(str(voc_root / 'Annotations' / '000001.xml'))):
         voc_to_coco(str(voc_root), 'train', progress=False)
 
 
 def test_cli_writes_json_per_split(voc_root, tmp_path):
     out = tmp_path / 'out'
-    proc = run_tool([TOOL, str(voc_root), '--out-dir', str(out), '--splits', 'train', 'test',
-                     '--classes', 'ship'])
+    proc = run_tool([
+        TOOL,
+        str(voc_root), '--out-dir',
+        str(out), '--splits', 'train', 'test', '--classes', 'ship'
+    ])
     assert 'train: 2 images, 3 boxes' in proc.stdout
     assert 'test: 1 images, 0 boxes' in proc.stdout
     with open(out / 'train.json') as f:
         coco = json.load(f)
     assert len(coco['annotations']) == 3
     xmin, ymin, xmax, ymax = _voc_boxes(IMAGES['000002'][2])[0]
-    assert coco['annotations'][-1]['bbox'] == [xmin - 1, ymin - 1, xmax - xmin + 1,
-                                               ymax - ymin + 1]
-    proc = run_tool([TOOL, str(voc_root), '--out-dir', str(out), '--splits', 'test',
-                     '--skip-empty'])
+    assert coco['annotations'][-1]['bbox'] == [xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1]
+    proc = run_tool(
+        [TOOL, str(voc_root), '--out-dir',
+         str(out), '--splits', 'test', '--skip-empty'])
     assert 'skipped 1 image(s) without objects (e.g. 000009)' in proc.stdout + proc.stderr
     with open(out / 'test.json') as f:
         assert json.load(f)['images'] == []
@@ -196,8 +208,13 @@ def test_cli_error_names_xml_and_writes_nothing(voc_root, tmp_path):
     xml = voc_root / 'Annotations' / '000009.xml'
     xml.write_text('<annotation><object><name>ship</name></object></annotation>')
     out = tmp_path / 'out'
-    proc = subprocess.run([sys.executable, TOOL, str(voc_root), '--out-dir', str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, TOOL, str(voc_root), '--out-dir',
+         str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert proc.returncode != 0
     assert str(xml) in proc.stderr and 'has no <bndbox>' in proc.stderr
     assert 'Traceback' not in proc.stderr

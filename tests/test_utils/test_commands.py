@@ -21,7 +21,10 @@ def test_success_writes_log(tmp_path, capsys):
 def test_echo_cwd_env(tmp_path, capsys):
     log = tmp_path / 'child.log'
     run_logged([PY, '-c', 'import os; print(os.getcwd()); print(os.environ["SAR_MM_X"])'],
-               str(log), cwd=str(tmp_path), env=dict(PATH='', SAR_MM_X='forty-two'), echo=True)
+               str(log),
+               cwd=str(tmp_path),
+               env=dict(PATH='', SAR_MM_X='forty-two'),
+               echo=True)
     lines = log.read_text().splitlines()
     assert osp.samefile(lines[0], tmp_path) and lines[1] == 'forty-two'
     assert capsys.readouterr().out == log.read_text()

@@ -15,13 +15,14 @@ def test_grid_size_and_cells(tmp_path):
             for r in range(rows)]
     notes = [['p=0.5', '', ''], ['', '', 'pred tank']]
     out = tmp_path / 'grid.png'
-    draw_cam_grid([picture] * cols, cams, ['model a', 'model b'], ['x', 'y', 'z'], notes,
-                  str(out))
+    draw_cam_grid([picture] * cols, cams, ['model a', 'model b'], ['x', 'y', 'z'], notes, str(out))
     img = np.asarray(Image.open(out).convert('RGB')).astype(int)
     assert img.shape[1::-1] == grid_size_px(rows, cols)
     # cell centres: the jet colour map runs from blue (map 0) to red (map 1)
-    centre = [[img[TOP_PX + r * CELL_PX + CELL_PX // 2, LEFT_PX + c * CELL_PX + CELL_PX // 2]
-               for c in range(cols)] for r in range(rows)]
+    centre = [[
+        img[TOP_PX + r * CELL_PX + CELL_PX // 2, LEFT_PX + c * CELL_PX + CELL_PX // 2]
+        for c in range(cols)
+    ] for r in range(rows)]
     assert centre[0][0][2] > centre[0][0][0]  # first cell bluish
     assert centre[1][2][0] > centre[1][2][2]  # last cell reddish
 

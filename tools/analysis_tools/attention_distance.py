@@ -24,11 +24,9 @@ import os.path as osp
 import sys
 from functools import partial
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
 
 
 def parse_args(argv=None):
@@ -90,9 +88,10 @@ def find_vit(model):
     """The VisionTransformer of a model (its backbone, or the model itself)."""
     vit = getattr(model, 'backbone', model)
     layers = getattr(vit, 'layers', None)
-    ok = (layers is not None and hasattr(vit, 'patch_embed') and len(layers) > 0
-          and all(hasattr(getattr(layer, 'attn', None), 'qkv')
-                  and hasattr(layer.attn, 'num_heads') for layer in layers))
+    ok = (
+        layers is not None and hasattr(vit, 'patch_embed') and len(layers) > 0 and all(
+            hasattr(getattr(layer, 'attn', None), 'qkv') and hasattr(layer.attn, 'num_heads')
+            for layer in layers))
     if not ok:
         raise TypeError(f'{type(vit).__name__} is not an mmpretrain VisionTransformer-like '
                         'backbone (layers[i].attn with qkv and num_heads)')
@@ -102,9 +101,12 @@ def find_vit(model):
 def load_weights(model, vit, checkpoint):
     """Load a whole-model or backbone-only checkpoint; every backbone weight must be in it."""
     from sar_mm.engine import load_weights_strictly
-    load_weights_strictly(vit, checkpoint, target='the backbone',
-                          prefix=('backbone.', '') if vit is not model else None,
-                          unexpected='warn')
+    load_weights_strictly(
+        vit,
+        checkpoint,
+        target='the backbone',
+        prefix=('backbone.', '') if vit is not model else None,
+        unexpected='warn')
 
 
 def load_images(cfg, model, paths):
@@ -137,12 +139,14 @@ def compute(vit, images, num):
 
     def on_attn(index, module, args, output):
         attn = attention_weights(module, args[0])
-        per_layer[index].append(mean_attention_distance(
-            attn, state['grid'], vit.patch_embed.projection.stride, vit.num_extra_tokens))
+        per_layer[index].append(
+            mean_attention_distance(attn, state['grid'], vit.patch_embed.projection.stride,
+                                    vit.num_extra_tokens))
 
     handles = [vit.patch_embed.register_forward_hook(on_patch_embed)]
-    handles += [layer.attn.register_forward_hook(partial(on_attn, i))
-                for i, layer in enumerate(vit.layers)]
+    handles += [
+        layer.attn.register_forward_hook(partial(on_attn, i)) for i, layer in enumerate(vit.layers)
+    ]
     progress = ProgressBar(num)
     try:
         with torch.no_grad():
@@ -207,10 +211,17 @@ def main(argv=None):
     plot(distances, args.out, f'{osp.basename(args.checkpoint)}: {source}')
     out_json = args.out_json or osp.splitext(args.out)[0] + '.json'
     with open(out_json, 'w') as f:
-        json.dump(dict(distance=distances.tolist(), layers=layers, heads=heads,
-                       num_images=num, images=args.img or 'random',
-                       patch_size=list(vit.patch_embed.projection.stride),
-                       checkpoint=args.checkpoint), f, indent=1)
+        json.dump(
+            dict(
+                distance=distances.tolist(),
+                layers=layers,
+                heads=heads,
+                num_images=num,
+                images=args.img or 'random',
+                patch_size=list(vit.patch_embed.projection.stride),
+                checkpoint=args.checkpoint),
+            f,
+            indent=1)
     print(f'wrote {args.out} and {out_json}')
 
 

@@ -10,12 +10,9 @@ mmpretrain, mmdet and mmseg configs; multi-view pipelines (SimCLR) show their fi
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import numpy as np
+from mmengine.config import Config, DictAction
 
 
 def parse_args(argv=None):
@@ -84,10 +81,10 @@ def main(argv=None):
         for view in range(args.views):
             out = augment(dict(loaded, img=loaded['img'].copy()))
             img = _first_image(out)
-            axes[row, 1 + view].imshow(sar_to_display(img, domain='db', low=0.5, high=99.5),
-                                       cmap='gray')
-            axes[row, 1 + view].set_title(f'augmented {view + 1} {img.shape[0]}x{img.shape[1]}',
-                                          fontsize=8)
+            axes[row, 1 + view].imshow(
+                sar_to_display(img, domain='db', low=0.5, high=99.5), cmap='gray')
+            axes[row, 1 + view].set_title(
+                f'augmented {view + 1} {img.shape[0]}x{img.shape[1]}', fontsize=8)
         progress.update()
     for ax in axes.ravel():
         ax.axis('off')

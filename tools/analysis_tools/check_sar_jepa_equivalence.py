@@ -25,20 +25,18 @@ import sys
 import types
 from functools import partial
 
+import numpy as np
+import torch
+from torch import nn
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'sar_jepa_to_mmpretrain.py')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--reference-dir', required=True,
-                        help='the Pretraining folder of a SAR-JEPA clone')
+    parser.add_argument(
+        '--reference-dir', required=True, help='the Pretraining folder of a SAR-JEPA clone')
     parser.add_argument('--embed-dim', type=int, default=768)
     parser.add_argument('--depth', type=int, default=12)
     parser.add_argument('--num-heads', type=int, default=12)
@@ -54,6 +52,7 @@ def _stand_ins():
     try:
         import timm  # noqa: F401
     except ImportError:
+
         def module(name, **attrs):
             mod = types.ModuleType(name)
             mod.__dict__.update(attrs)
@@ -67,19 +66,24 @@ def _stand_ins():
             pass
 
         module('timm')
-        module('timm.data', IMAGENET_DEFAULT_MEAN=(0.485, 0.456, 0.406),
-               IMAGENET_DEFAULT_STD=(0.229, 0.224, 0.225))
+        module(
+            'timm.data',
+            IMAGENET_DEFAULT_MEAN=(0.485, 0.456, 0.406),
+            IMAGENET_DEFAULT_STD=(0.229, 0.224, 0.225))
         module('timm.models')
         module('timm.models.helpers', load_pretrained=unavailable)
-        module('timm.models.layers', DropPath=DropPath,
-               to_2tuple=lambda x: tuple(x) if isinstance(x, (tuple, list)) else (x, x),
-               trunc_normal_=lambda t, mean=0., std=1., a=-2., b=2.: nn.init.trunc_normal_(
-                   t, mean, std, a, b))
+        module(
+            'timm.models.layers',
+            DropPath=DropPath,
+            to_2tuple=lambda x: tuple(x) if isinstance(x, (tuple, list)) else (x, x),
+            trunc_normal_=lambda t, mean=0., std=1., a=-2., b=2.: nn.init.trunc_normal_(
+                t, mean, std, a, b))
         module('timm.models.resnet', resnet26d=unavailable, resnet50d=unavailable)
         module('timm.models.registry', register_model=lambda fn: fn)
     try:
         import easydict  # noqa: F401
     except ImportError:
+
         class EasyDict(dict):
             __getattr__ = dict.__getitem__
             __setattr__ = dict.__setitem__
@@ -99,37 +103,49 @@ def main(argv=None):
         return None
     _stand_ins()
     sys.path.append(osp.abspath(args.reference_dir))  # last: its profile.py shadows stdlib
-    import models_lomar  # noqa: E402  (the reference code)
-
-    import sar_mm  # noqa: F401
+    import models_lomar  # the reference code
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
+
+    import sar_mm  # noqa: F401
     spec = importlib.util.spec_from_file_location('sar_jepa_to_mmpretrain', TOOL)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
 
     torch.manual_seed(args.seed)
     ref = models_lomar.MaskedAutoencoderViT(
-        img_size=224, patch_size=16, in_chans=1, embed_dim=args.embed_dim, depth=args.depth,
-        num_heads=args.num_heads, decoder_embed_dim=args.decoder_dim,
-        decoder_depth=args.decoder_depth, decoder_num_heads=args.decoder_heads, mlp_ratio=4,
+        img_size=224,
+        patch_size=16,
+        in_chans=1,
+        embed_dim=args.embed_dim,
+        depth=args.depth,
+        num_heads=args.num_heads,
+        decoder_embed_dim=args.decoder_dim,
+        decoder_depth=args.decoder_depth,
+        decoder_num_heads=args.decoder_heads,
+        mlp_ratio=4,
         norm_layer=partial(nn.LayerNorm, eps=1e-6)).eval()
     with torch.no_grad():  # iRPE tables start at zero: give every weight a random value
         for name, param in ref.named_parameters():
             if name != 'pos_embed':
                 param.normal_(0, 0.05 if param.dim() > 1 else 0.5)
     converted, meta = tool.convert(ref.state_dict(), to='sar_jepa')
-    cfg = dict(meta['configs']['sar_jepa'], data_preprocessor=dict(
-        type='SelfSupDataPreprocessor', mean=[0.], std=[1.], to_rgb=False))
+    cfg = dict(
+        meta['configs']['sar_jepa'],
+        data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.], std=[1.], to_rgb=False))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg)
         backbone = MODELS.build(dict(meta['configs']['backbone'], out_type='raw'))
     model.eval()
     backbone.eval()  # (mmpretrain's ViT.train returns None: no chaining)
     model.load_state_dict(converted, strict=True)
-    backbone.load_state_dict({k[9:]: v for k, v in converted.items()
-                              if k.startswith('backbone.') and k != 'backbone.mask_token'},
-                             strict=True)
+    backbone.load_state_dict(
+        {
+            k[9:]: v
+            for k, v in converted.items()
+            if k.startswith('backbone.') and k != 'backbone.mask_token'
+        },
+        strict=True)
 
     images = torch.rand(2, 1, 224, 224, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
@@ -155,8 +171,11 @@ def main(argv=None):
           f'same masks: {mask_same}')
     print(f'loss: reference {loss_ref.item():.6f}, sar_mm {loss.item():.6f}, '
           f'|diff| {abs(loss_ref.item() - loss.item()):.3g}')
-    return dict(encoder=encoder_diff, pred=pred_diff, mask_same=mask_same,
-                loss=abs(loss_ref.item() - loss.item()))
+    return dict(
+        encoder=encoder_diff,
+        pred=pred_diff,
+        mask_same=mask_same,
+        loss=abs(loss_ref.item() - loss.item()))
 
 
 if __name__ == '__main__':

@@ -35,11 +35,9 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
 
 METRIC_COLUMNS = ('num_target', 'num_shadow', 'num_background', 'num_foreground', 'fg_ratio',
                   'target_ratio', 'num_images_without_kp')
@@ -52,48 +50,73 @@ def parse_args(argv=None):
     from sar_mm.models.explainers.knowledge_points import DEFAULT_THRESHOLDS, REFERENCE_ALPHA
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config of the explained classifiers (model, pipeline)')
-    parser.add_argument('--checkpoints', nargs='+', required=True,
-                        help='one fine-tuned checkpoint per model to compare')
+    parser.add_argument(
+        '--checkpoints',
+        nargs='+',
+        required=True,
+        help='one fine-tuned checkpoint per model to compare')
     parser.add_argument('--labels', nargs='+', help='model names (default: file stems)')
     parser.add_argument('--data', required=True, help='a folder of images or a list file')
     parser.add_argument('--data-root', help='root of the list file paths (default: its folder)')
-    parser.add_argument('--max-images', type=int, default=16,
-                        help='images to explain, 0 for all (default 16)')
+    parser.add_argument(
+        '--max-images', type=int, default=16, help='images to explain, 0 for all (default 16)')
     parser.add_argument('--method', choices=['per_image', 'amortised'], default='per_image')
     parser.add_argument('--explainer-config', help='config of the amortised explainer')
-    parser.add_argument('--explainer-checkpoint', nargs='+',
-                        help='trained amortised explainer, one per checkpoint')
+    parser.add_argument(
+        '--explainer-checkpoint', nargs='+', help='trained amortised explainer, one per checkpoint')
     parser.add_argument('--cell', type=int, default=8, help='cell size in pixels (default 8)')
-    parser.add_argument('--crop', type=int, help='centre-crop images to this size after the '
-                        "config's pipeline")
-    parser.add_argument('--feature-layer', help='explained feature (default: last backbone '
-                        "stage; 'neck', 'pre_logits' or a module name such as backbone.layer3)")
-    parser.add_argument('--alpha', type=float, default=REFERENCE_ALPHA,
-                        help=f'per_image: entropy weight per image (default {REFERENCE_ALPHA:g})')
+    parser.add_argument(
+        '--crop', type=int, help='centre-crop images to this size after the '
+        "config's pipeline")
+    parser.add_argument(
+        '--feature-layer',
+        help='explained feature (default: last backbone '
+        "stage; 'neck', 'pre_logits' or a module name such as backbone.layer3)")
+    parser.add_argument(
+        '--alpha',
+        type=float,
+        default=REFERENCE_ALPHA,
+        help=f'per_image: entropy weight per image (default {REFERENCE_ALPHA:g})')
     parser.add_argument('--steps', type=int, default=200, help='per_image: Adam steps')
     parser.add_argument('--lr', type=float, default=0.05, help='per_image: Adam learning rate')
-    parser.add_argument('--init-sigma', type=float, default=1.0,
-                        help='per_image: starting sigma (units of the normalised input)')
+    parser.add_argument(
+        '--init-sigma',
+        type=float,
+        default=1.0,
+        help='per_image: starting sigma (units of the normalised input)')
     parser.add_argument('--num-samples', type=int, default=1, help='per_image: noise draws S')
-    parser.add_argument('--sample-mode', choices=['mean_loss', 'mean_input'],
-                        default='mean_loss', help='per_image: how the S draws are averaged')
-    parser.add_argument('--masks', help='folder of region maps <image stem>.png (0 background, '
-                        '1 target, 2 shadow)')
-    parser.add_argument('--boxes', help='JSON {image name: {"target": [[x0,y0,x1,y1]], '
-                        '"shadow": [...]}}')
-    parser.add_argument('--heuristic', nargs='+', action=DictAction, default={},
-                        help='options of the MSTAR heuristic (mstar_target_shadow_masks), e.g. '
-                        'shadow_box="(8,72,32,96)" shadow_percentile=25 min_count=25')
-    parser.add_argument('--thresholds', type=float, nargs='+', default=list(DEFAULT_THRESHOLDS),
-                        help='values of b in the table')
+    parser.add_argument(
+        '--sample-mode',
+        choices=['mean_loss', 'mean_input'],
+        default='mean_loss',
+        help='per_image: how the S draws are averaged')
+    parser.add_argument(
+        '--masks',
+        help='folder of region maps <image stem>.png (0 background, '
+        '1 target, 2 shadow)')
+    parser.add_argument(
+        '--boxes', help='JSON {image name: {"target": [[x0,y0,x1,y1]], '
+        '"shadow": [...]}}')
+    parser.add_argument(
+        '--heuristic',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='options of the MSTAR heuristic (mstar_target_shadow_masks), e.g. '
+        'shadow_box="(8,72,32,96)" shadow_percentile=25 min_count=25')
+    parser.add_argument(
+        '--thresholds',
+        type=float,
+        nargs='+',
+        default=list(DEFAULT_THRESHOLDS),
+        help='values of b in the table')
     parser.add_argument('--b', type=float, default=0.3, help='b of the figure (default 0.3)')
     parser.add_argument('--figure-images', type=int, default=4, help='images in the figure')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0, help='image draw and noise seed')
     parser.add_argument('--out-dir', default='work_dirs/explain_kp')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides of CONFIG')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='overrides of CONFIG')
     args = parser.parse_args(argv)
     if args.labels is None:
         args.labels = [osp.splitext(osp.basename(c))[0] for c in args.checkpoints]
@@ -118,8 +141,9 @@ def list_images(data, data_root=None):
     from sar_mm.fileio import supported_extensions
     if osp.isdir(data):
         exts = tuple(e.lower() for e in supported_extensions())
-        items = sorted(osp.join(d, f) for d, _, files in os.walk(data) for f in files
-                       if f.lower().endswith(exts))
+        items = sorted(
+            osp.join(d, f) for d, _, files in os.walk(data) for f in files
+            if f.lower().endswith(exts))
         if not items:
             raise FileNotFoundError(f'--data {data}: no SAR image files ({", ".join(exts)})')
         return [(p, None) for p in items]
@@ -152,8 +176,8 @@ def pick_images(items, max_images, seed):
     groups = {}
     for item in items:
         groups.setdefault(item[1], []).append(item)
-    queues = [[g[i] for i in rng.permutation(len(g))] for _, g in sorted(
-        groups.items(), key=lambda kv: str(kv[0]))]
+    queues = [[g[i] for i in rng.permutation(len(g))]
+              for _, g in sorted(groups.items(), key=lambda kv: str(kv[0]))]
     picked = []
     while len(picked) < max_images:
         for q in queues:
@@ -208,8 +232,10 @@ def load_images(items, cfg, args):
         domain = results.get('sar_meta', {}).get('domain', 'amplitude')
         if tone_mapped:  # already compressed for viewing: a plain percentile stretch
             domain = 'db'
-        images.append(dict(path=path, label=label, img=np.ascontiguousarray(img),
-                           region=region, domain=domain))
+        images.append(
+            dict(
+                path=path, label=label, img=np.ascontiguousarray(img), region=region,
+                domain=domain))
     return images
 
 
@@ -221,15 +247,24 @@ def build_explainer(args, checkpoint, explainer_checkpoint=None):
 
     from sar_mm.engine import load_weights_strictly
     from sar_mm.engine.checkpoint import checkpoint_state_dict
-    common = dict(explained=args.config, explained_checkpoint=checkpoint,
-                  feature_layer=args.feature_layer, cell_size=args.cell,
-                  explained_cfg_options=args.cfg_options)
+    common = dict(
+        explained=args.config,
+        explained_checkpoint=checkpoint,
+        feature_layer=args.feature_layer,
+        cell_size=args.cell,
+        explained_cfg_options=args.cfg_options)
     if args.method == 'per_image':
-        model = MODELS.build(dict(
-            type='PerImageKPExplainer', alpha=args.alpha, steps=args.steps, lr=args.lr,
-            init_sigma=args.init_sigma,
-            num_samples=args.num_samples, sample_mode=args.sample_mode, seed=args.seed,
-            **common))
+        model = MODELS.build(
+            dict(
+                type='PerImageKPExplainer',
+                alpha=args.alpha,
+                steps=args.steps,
+                lr=args.lr,
+                init_sigma=args.init_sigma,
+                num_samples=args.num_samples,
+                sample_mode=args.sample_mode,
+                seed=args.seed,
+                **common))
         model.init_weights()
         return model.to(args.device).eval()
     ecfg = Config.fromfile(args.explainer_config).model
@@ -238,17 +273,25 @@ def build_explainer(args, checkpoint, explainer_checkpoint=None):
     model = MODELS.build(ecfg)
     model.init_weights()
     # the explainer's own weights; the explained model keeps those of `checkpoint`
-    state = checkpoint_state_dict(load_weights_strictly(
-        model, explainer_checkpoint, target=f'--explainer-config {args.explainer_config}',
-        exclude_prefixes=('explained.',)))
+    state = checkpoint_state_dict(
+        load_weights_strictly(
+            model,
+            explainer_checkpoint,
+            target=f'--explainer-config {args.explainer_config}',
+            exclude_prefixes=('explained.', )))
     explained = model.explained.model.state_dict()
-    differs = [k for k, v in state.items() if k.startswith('explained.model.')
-               and k[len('explained.model.'):] in explained
-               and not torch.equal(v, explained[k[len('explained.model.'):]])]
+    differs = [
+        k for k, v in state.items()
+        if k.startswith('explained.model.') and k[len('explained.model.'):] in explained
+        and not torch.equal(v, explained[k[len('explained.model.'):]])
+    ]
     if differs:
-        print_log(f'{explainer_checkpoint} was trained on other weights than {checkpoint} '
-                  f'({len(differs)} tensors differ, e.g. {differs[0]}): is it the explainer '
-                  'of this model?', logger='current', level=30)
+        print_log(
+            f'{explainer_checkpoint} was trained on other weights than {checkpoint} '
+            f'({len(differs)} tensors differ, e.g. {differs[0]}): is it the explainer '
+            'of this model?',
+            logger='current',
+            level=30)
     return model.to(args.device).eval()
 
 
@@ -263,8 +306,7 @@ def explain(model, images, args):
         while j < len(images) and j - i < args.batch_size and \
                 images[j]['img'].shape == images[i]['img'].shape:
             j += 1
-        batch = [torch.from_numpy(im['img']).permute(2, 0, 1).contiguous()
-                 for im in images[i:j]]
+        batch = [torch.from_numpy(im['img']).permute(2, 0, 1).contiguous() for im in images[i:j]]
         data = model.data_preprocessor(dict(inputs=batch), False)
         with torch.no_grad():
             entropy = model.entropy_map(data['inputs'].to(args.device))
@@ -294,8 +336,10 @@ def write_tables(summary, per_image, thresholds, out_dir):
             return 'n/a' if math.isnan(v) else f'{v:.3f}'
         return str(v)
 
-    names = ['model', 'b', 'images', 'KP target', 'KP shadow', 'KP background',
-             'KP foreground', 'λ = N_fg/(N_fg+N_bg)', 'target ratio', 'images without KP']
+    names = [
+        'model', 'b', 'images', 'KP target', 'KP shadow', 'KP background', 'KP foreground',
+        'λ = N_fg/(N_fg+N_bg)', 'target ratio', 'images without KP'
+    ]
     lines = ['| ' + ' | '.join(names) + ' |', '|' + ' --- |' * len(names)]
     lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in rows]
     text = '\n'.join(lines) + '\n'
@@ -359,14 +403,19 @@ def draw_figure(images, labels, maps, cell_labels_list, args, out):
             axes[r, 2].set_title('regions', fontsize=8)
             axes[r, 3].imshow(overlay.round().astype(np.uint8))
             kp_lab = labels_i[kp]
-            axes[r, 3].set_title(f'KP b={args.b:g}: {int((kp_lab == 1).sum())} tgt, '
-                                 f'{int((kp_lab == 2).sum())} sh, {int((kp_lab == 0).sum())} bg',
-                                 fontsize=8)
-    handles = [Patch(color=np.array(KP_COLOURS[k]) / 255, label=t) for k, t in (
-        ('kp_target', 'KP in target'), ('kp_shadow', 'KP in shadow'),
-        ('kp_background', 'KP in background'))]
-    handles += [Patch(color=np.array(REGION_COLOURS[v]) / 255, label=t, ec='k') for v, t in (
-        (1, 'target region'), (2, 'shadow region'), (0, 'background region'))]
+            axes[r, 3].set_title(
+                f'KP b={args.b:g}: {int((kp_lab == 1).sum())} tgt, '
+                f'{int((kp_lab == 2).sum())} sh, {int((kp_lab == 0).sum())} bg',
+                fontsize=8)
+    handles = [
+        Patch(color=np.array(KP_COLOURS[k]) / 255, label=t)
+        for k, t in (('kp_target', 'KP in target'), ('kp_shadow', 'KP in shadow'),
+                     ('kp_background', 'KP in background'))
+    ]
+    handles += [
+        Patch(color=np.array(REGION_COLOURS[v]) / 255, label=t, ec='k')
+        for v, t in ((1, 'target region'), (2, 'shadow region'), (0, 'background region'))
+    ]
     fig.legend(handles=handles, loc='lower center', ncol=6, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.5 / (2.6 * rows + 0.8), 1, 1))
     fig.savefig(out, dpi=100)
@@ -405,17 +454,19 @@ def main(argv=None):
     maps, per_image, summary = {}, {}, {}
     for m, (label, ckpt) in enumerate(zip(args.labels, args.checkpoints)):
         print(f'[{m + 1}/{len(args.labels)}] {label}: {ckpt}')
-        model = build_explainer(args, ckpt, args.explainer_checkpoint[m]
-                                if args.method == 'amortised' else None)
+        model = build_explainer(
+            args, ckpt, args.explainer_checkpoint[m] if args.method == 'amortised' else None)
         maps[label] = explain(model, images, args)
         per_image[label] = [(im['path'], count_knowledge_points(h, lab, args.thresholds,
-                                                                 im['path']))
+                                                                im['path']))
                             for im, h, lab in zip(images, maps[label], labels_per_image)]
         summary[label] = aggregate_kp_counts([c for _, c in per_image[label]], args.thresholds)
-        np.savez_compressed(osp.join(args.out_dir, f'entropy_{label}.npz'),
-                            images=np.array([im['path'] for im in images]),
-                            entropy=np.stack(maps[label]), cell_labels=np.stack(labels_per_image),
-                            cell_size=args.cell)
+        np.savez_compressed(
+            osp.join(args.out_dir, f'entropy_{label}.npz'),
+            images=np.array([im['path'] for im in images]),
+            entropy=np.stack(maps[label]),
+            cell_labels=np.stack(labels_per_image),
+            cell_size=args.cell)
         del model
     text = write_tables(summary, per_image, args.thresholds, args.out_dir)
     figure = osp.join(args.out_dir, 'kp_figure.png')

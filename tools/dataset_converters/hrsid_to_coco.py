@@ -10,25 +10,34 @@ mask components) and writes ``DIR/images/{train,val}/*.png`` (8-bit grey, longer
 """
 import argparse
 import os.path as osp
-import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='folder with images/*.jpg and boxes_from_masks.json')
-    parser.add_argument('--out-dir', required=True,
-                        help='where images/<split>/ and annotations/<split>.json are written')
-    parser.add_argument('--img-size', type=int, default=512,
-                        help='longer side of the written images in pixels (default: 512)')
-    parser.add_argument('--num-train', type=int, default=28,
-                        help='images in the train split, the rest go to val (default: 28)')
+    parser.add_argument(
+        '--out-dir',
+        required=True,
+        help='where images/<split>/ and annotations/<split>.json are written')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        default=512,
+        help='longer side of the written images in pixels (default: 512)')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        default=28,
+        help='images in the train split, the rest go to val (default: 28)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the split (default: 0)')
-    parser.add_argument('--min-box', type=int, default=3,
-                        help='drop boxes narrower or lower than this, in original pixels '
-                        '(default: 3)')
+    parser.add_argument(
+        '--min-box',
+        type=int,
+        default=3,
+        help='drop boxes narrower or lower than this, in original pixels '
+        '(default: 3)')
     args = parser.parse_args(argv)
     for name in ('img_size', 'num_train'):
         if getattr(args, name) < 1:
@@ -40,9 +49,13 @@ def main(argv=None):
     args = parse_args(argv)
     from sar_mm.datasets.converters import convert_hrsid_mini
     try:
-        summary = convert_hrsid_mini(args.src, args.out_dir, args.img_size,
-                                     num_train=args.num_train, seed=args.seed,
-                                     min_box=args.min_box)
+        summary = convert_hrsid_mini(
+            args.src,
+            args.out_dir,
+            args.img_size,
+            num_train=args.num_train,
+            seed=args.seed,
+            min_box=args.min_box)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f'hrsid_to_coco: error: {err}')
     for split, counts in summary.items():

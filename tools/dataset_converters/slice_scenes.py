@@ -18,10 +18,8 @@ scene is read into memory as float32 (24000 x 16000 x 1: 1.5 GB).
 """
 import argparse
 import os.path as osp
-import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 
 def parse_args(argv=None):
@@ -29,20 +27,39 @@ def parse_args(argv=None):
     parser.add_argument('ann_file', help='scene-level COCO json')
     parser.add_argument('img_dir', help='folder the json file names are relative to')
     parser.add_argument('out_dir', help='output root (images/ and annotations/ are created)')
-    parser.add_argument('--tile-size', type=int, nargs='+', default=[800],
-                        help='tile size: one value (square) or height width (default 800)')
+    parser.add_argument(
+        '--tile-size',
+        type=int,
+        nargs='+',
+        default=[800],
+        help='tile size: one value (square) or height width (default 800)')
     group = parser.add_mutually_exclusive_group()
-    group.add_argument('--overlap', type=float, default=0.0,
-                       help='fraction of a tile shared with its neighbour, in [0, 1) (default 0)')
-    group.add_argument('--stride', type=int, nargs='+',
-                       help='step between tiles: one value or rows columns (instead of --overlap)')
-    parser.add_argument('--min-visible', type=float, default=0.5,
-                        help='keep a cut box when at least this fraction is inside (default 0.5)')
-    parser.add_argument('--partial', choices=('ignore', 'drop'), default='ignore',
-                        help='less visible boxes: ignore regions (iscrowd=1, default) or dropped')
-    parser.add_argument('--format', dest='tile_format', default='auto',
-                        choices=('auto', 'tif', 'png', 'npy'),
-                        help='tile files: auto = tif with the scene dtype (npy if complex)')
+    group.add_argument(
+        '--overlap',
+        type=float,
+        default=0.0,
+        help='fraction of a tile shared with its neighbour, in [0, 1) (default 0)')
+    group.add_argument(
+        '--stride',
+        type=int,
+        nargs='+',
+        help='step between tiles: one value or rows columns (instead of --overlap)')
+    parser.add_argument(
+        '--min-visible',
+        type=float,
+        default=0.5,
+        help='keep a cut box when at least this fraction is inside (default 0.5)')
+    parser.add_argument(
+        '--partial',
+        choices=('ignore', 'drop'),
+        default='ignore',
+        help='less visible boxes: ignore regions (iscrowd=1, default) or dropped')
+    parser.add_argument(
+        '--format',
+        dest='tile_format',
+        default='auto',
+        choices=('auto', 'tif', 'png', 'npy'),
+        help='tile files: auto = tif with the scene dtype (npy if complex)')
     parser.add_argument('--skip-empty', action='store_true', help='write no tile without boxes')
     parser.add_argument('--out-name', help='name of the json (default: the input json name)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
@@ -61,10 +78,18 @@ def main(argv=None):
     from sar_mm.datasets.slicing import slice_coco_scenes
     try:
         summary = slice_coco_scenes(
-            args.ann_file, args.img_dir, args.out_dir, tile_size=args.tile_size,
-            overlap=args.overlap, stride=args.stride, min_visible=args.min_visible,
-            partial=args.partial, tile_format=args.tile_format, skip_empty=args.skip_empty,
-            out_name=args.out_name, progress=not args.no_progress)
+            args.ann_file,
+            args.img_dir,
+            args.out_dir,
+            tile_size=args.tile_size,
+            overlap=args.overlap,
+            stride=args.stride,
+            min_visible=args.min_visible,
+            partial=args.partial,
+            tile_format=args.tile_format,
+            skip_empty=args.skip_empty,
+            out_name=args.out_name,
+            progress=not args.no_progress)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f'slice_scenes: error: {err}')
     print(f'\n{summary["scenes"]} scenes -> {summary["tiles"]} tiles, {summary["boxes"]} boxes '

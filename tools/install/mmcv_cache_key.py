@@ -31,8 +31,9 @@ def cache_key(mmcv_version, torch_version, torch_cuda, with_cuda, python_version
 def main():
     import torch
     with_cuda = os.environ.get('FORCE_CUDA', '0') == '1' or torch.cuda.is_available()
-    print(cache_key(sys.argv[1], torch.__version__, torch.version.cuda, with_cuda,
-                    sys.version_info[:2], sysconfig.get_platform()))
+    print(
+        cache_key(sys.argv[1], torch.__version__, torch.version.cuda, with_cuda,
+                  sys.version_info[:2], sysconfig.get_platform()))
 
 
 if __name__ == '__main__':

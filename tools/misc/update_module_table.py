@@ -5,10 +5,8 @@
 import argparse
 import os.path as osp
 import re
-import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 PATTERN = re.compile(r'(<!-- module-table:start -->)(.*?)(<!-- module-table:end -->)', re.S)
 
 

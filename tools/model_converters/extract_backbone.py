@@ -18,43 +18,54 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
+from mmengine.logging import print_log
 
-import torch  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-
-import sar_mm  # noqa: E402,F401  (safe checkpoint loader)
-from sar_mm.engine.checkpoint import (adapt_input_channels, checkpoint_state_dict,  # noqa: E402
-                                      extract_backbone, find_first_layer_key,
-                                      interpolate_pos_embed, load_checkpoint_file,
-                                      mmpretrain_vit_to_mmseg, pos_embed_grid)
+import sar_mm  # noqa: F401  (safe checkpoint loader)
+from sar_mm.engine.checkpoint import (adapt_input_channels, checkpoint_state_dict, extract_backbone,
+                                      find_first_layer_key, interpolate_pos_embed,
+                                      load_checkpoint_file, mmpretrain_vit_to_mmseg, pos_embed_grid)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='source checkpoint (whole model or backbone)')
     parser.add_argument('out', help='output checkpoint (.pth)')
-    parser.add_argument('--prefix', default='backbone.',
-                        help="sub-module to extract ('' keeps every key)")
+    parser.add_argument(
+        '--prefix', default='backbone.', help="sub-module to extract ('' keeps every key)")
     parser.add_argument('--in-channels', type=int, help='new number of input channels')
-    parser.add_argument('--img-size', type=int, nargs=2, metavar=('H', 'W'),
-                        help='new image size of a ViT (resizes pos_embed)')
-    parser.add_argument('--patch-size', type=int,
-                        help='ViT patch size (default: that of the checkpoint)')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='new image size of a ViT (resizes pos_embed)')
+    parser.add_argument(
+        '--patch-size', type=int, help='ViT patch size (default: that of the checkpoint)')
     parser.add_argument('--first-layer-key', help='name of the input layer weight, if unusual')
-    parser.add_argument('--num-extra-tokens', type=int,
-                        help='extra tokens of pos_embed (default: 1 per cls/dist token)')
-    parser.add_argument('--key-format', default='mmpretrain', choices=['mmpretrain', 'mmseg'],
-                        help="key names: 'mmpretrain' (mmpretrain/mmdet) or 'mmseg' "
-                        "(mmseg VisionTransformer)")
+    parser.add_argument(
+        '--num-extra-tokens',
+        type=int,
+        help='extra tokens of pos_embed (default: 1 per cls/dist token)')
+    parser.add_argument(
+        '--key-format',
+        default='mmpretrain',
+        choices=['mmpretrain', 'mmseg'],
+        help="key names: 'mmpretrain' (mmpretrain/mmdet) or 'mmseg' "
+        "(mmseg VisionTransformer)")
     args = parser.parse_args(argv)
     if args.patch_size is not None and args.img_size is None:
         parser.error('--patch-size only makes sense with --img-size')
     return args
 
 
-def convert_backbone_checkpoint(checkpoint, prefix='backbone.', in_channels=None, img_size=None,
-                                patch_size=None, first_layer_key=None, num_extra_tokens=None,
+def convert_backbone_checkpoint(checkpoint,
+                                prefix='backbone.',
+                                in_channels=None,
+                                img_size=None,
+                                patch_size=None,
+                                first_layer_key=None,
+                                num_extra_tokens=None,
                                 key_format='mmpretrain'):
     """Make a backbone-only state dict from a (whole-model) checkpoint, adapted as asked.
 
@@ -81,8 +92,10 @@ def convert_backbone_checkpoint(checkpoint, prefix='backbone.', in_channels=None
         raise ValueError(f"key_format must be 'mmpretrain' or 'mmseg', got {key_format!r}")
     source = checkpoint_state_dict(checkpoint)
     state_dict = extract_backbone(source, prefix) if prefix else dict(source)
-    done = [f'kept {len(state_dict)} of {len(source)} entries'
-            + (f' under {prefix!r} (prefix removed)' if prefix else '')]
+    done = [
+        f'kept {len(state_dict)} of {len(source)} entries' +
+        (f' under {prefix!r} (prefix removed)' if prefix else '')
+    ]
     skipped = [k for k, v in state_dict.items() if not torch.is_tensor(v)]
     if skipped:
         done.append(f'dropped non-tensor entries {skipped}')
@@ -108,7 +121,7 @@ def convert_backbone_checkpoint(checkpoint, prefix='backbone.', in_channels=None
                 raise ValueError('cannot tell the patch size from the checkpoint: pass it')
             patch_size = ckpt_patch
         elif ckpt_patch is not None and (proj.shape[-2], proj.shape[-1]) != (patch_size,
-                                                                              patch_size):
+                                                                             patch_size):
             raise ValueError(f'the checkpoint\'s patch projection is {tuple(proj.shape[-2:])}; '
                              f'changing the patch size to {patch_size} is not supported')
         h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
@@ -146,10 +159,14 @@ def main(argv=None):
     checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
     try:
         state_dict, done = convert_backbone_checkpoint(
-            checkpoint, prefix=args.prefix, in_channels=args.in_channels,
+            checkpoint,
+            prefix=args.prefix,
+            in_channels=args.in_channels,
             img_size=tuple(args.img_size) if args.img_size else None,
-            patch_size=args.patch_size, first_layer_key=args.first_layer_key,
-            num_extra_tokens=args.num_extra_tokens, key_format=args.key_format)
+            patch_size=args.patch_size,
+            first_layer_key=args.first_layer_key,
+            num_extra_tokens=args.num_extra_tokens,
+            key_format=args.key_format)
     except (KeyError, ValueError) as err:
         sys.exit(f'extract_backbone: {args.checkpoint}: {err.args[0] if err.args else err}')
     source_meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
@@ -162,7 +179,10 @@ def main(argv=None):
         patch_size=args.patch_size,
         converted_by='sar_mm tools/model_converters/extract_backbone.py',
         conversions=list(done),
-        source_meta={k: v for k, v in source_meta.items() if _builtin(v)},
+        source_meta={
+            k: v
+            for k, v in source_meta.items() if _builtin(v)
+        },
     )
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save(dict(state_dict=state_dict, meta=meta), args.out)

@@ -53,12 +53,9 @@ import os.path as osp
 import re
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
 
-import torch  # noqa: E402
-
-from sar_mm.engine import (UnsafeCheckpointError, adapt_input_channels,  # noqa: E402
-                           load_checkpoint_file)
+from sar_mm.engine import UnsafeCheckpointError, adapt_input_channels, load_checkpoint_file
 
 RELEASE = 'github.com/XAI4SAR/SAR-HUB (Yang et al., Remote Sensing 15(23):5534, 2023)'
 CONFIG_DIR = 'configs/sar_hub'
@@ -72,12 +69,12 @@ class SARHubLayoutError(ValueError):
 # Key rules: (regex on the source key, mmpretrain key template or a function of the match).
 # A template of None drops the key. A source key no rule matches is an error.
 
+
 def _resnet_rules():
     return [
         (r'fc\.(weight|bias)', r'head.fc.\1'),
         (r'(conv1|bn1)\.(.+)', r'backbone.\1.\2'),
-        (r'(layer[1-4]\.\d+\.(?:conv[1-3]|bn[1-3]|downsample\.[01]))\.(.+)',
-         r'backbone.\1.\2'),
+        (r'(layer[1-4]\.\d+\.(?:conv[1-3]|bn[1-3]|downsample\.[01]))\.(.+)', r'backbone.\1.\2'),
     ]
 
 
@@ -86,23 +83,34 @@ def _seresnet_rules():
         (r'fc\.(weight|bias)', r'head.fc.\1'),
         (r'conv1\.0\.weight', 'backbone.conv1.weight'),
         (r'conv1\.1\.(.+)', r'backbone.bn1.\1'),
-        (r'conv([2-5])\.(\d+)\.conv([1-3])\.([01])\.(.+)',
-         lambda m: (f'backbone.layer{int(m[1]) - 1}.{m[2]}.'
-                    f'{"conv" if m[4] == "0" else "bn"}{m[3]}.{m[5]}')),
+        (r'conv([2-5])\.(\d+)\.conv([1-3])\.([01])\.(.+)', lambda m:
+         (f'backbone.layer{int(m[1]) - 1}.{m[2]}.'
+          f'{"conv" if m[4] == "0" else "bn"}{m[3]}.{m[5]}')),
         (r'conv([2-5])\.(\d+)\.shortcut\.([01])\.(.+)',
          lambda m: f'backbone.layer{int(m[1]) - 1}.{m[2]}.downsample.{m[3]}.{m[4]}'),
-        (r'conv([2-5])\.(\d+)\.se\.([13])\.(weight|bias)',
-         lambda m: (f'backbone.layer{int(m[1]) - 1}.{m[2]}.se_layer.'
-                    f'conv{1 if m[3] == "1" else 2}.conv.{m[4]}')),
+        (r'conv([2-5])\.(\d+)\.se\.([13])\.(weight|bias)', lambda m:
+         (f'backbone.layer{int(m[1]) - 1}.{m[2]}.se_layer.'
+          f'conv{1 if m[3] == "1" else 2}.conv.{m[4]}')),
     ]
 
 
 # Indices of the release's InvertedResidual ``conv`` Sequential, with and without expansion.
-_MBV3_EXPAND = {'0': 'expand_conv.conv', '1': 'expand_conv.bn', '3': 'depthwise_conv.conv',
-                '4': 'depthwise_conv.bn', '5': 'se', '7': 'linear_conv.conv',
-                '8': 'linear_conv.bn'}
-_MBV3_NO_EXPAND = {'0': 'depthwise_conv.conv', '1': 'depthwise_conv.bn', '3': 'se',
-                   '4': 'linear_conv.conv', '5': 'linear_conv.bn'}
+_MBV3_EXPAND = {
+    '0': 'expand_conv.conv',
+    '1': 'expand_conv.bn',
+    '3': 'depthwise_conv.conv',
+    '4': 'depthwise_conv.bn',
+    '5': 'se',
+    '7': 'linear_conv.conv',
+    '8': 'linear_conv.bn'
+}
+_MBV3_NO_EXPAND = {
+    '0': 'depthwise_conv.conv',
+    '1': 'depthwise_conv.bn',
+    '3': 'se',
+    '4': 'linear_conv.conv',
+    '5': 'linear_conv.bn'
+}
 _MBV3_SE_FC = {'0': 'conv1.conv', '2': 'conv2.conv'}
 _MBV3_SMALL_BLOCKS = 11
 
@@ -110,8 +118,10 @@ _MBV3_SMALL_BLOCKS = 11
 def _mobilenetv3_rules(state_dict):
     # A block has an expansion (1x1) conv unless its input width equals its hidden width; the
     # release then has 9 entries in ``conv`` (up to index 8), else 6 (up to index 5).
-    expand = {m[1] for m in (re.fullmatch(r'features\.(\d+)\.conv\.8\.weight', k)
-                             for k in state_dict) if m}
+    expand = {
+        m[1]
+        for m in (re.fullmatch(r'features\.(\d+)\.conv\.8\.weight', k) for k in state_dict) if m
+    }
 
     def block(m):
         table = _MBV3_EXPAND if m[1] in expand else _MBV3_NO_EXPAND
@@ -195,67 +205,98 @@ def unfold_order(value):
 # ---------------------------------------------------------------------------------------------
 # Architectures of the hub.
 
+
 def _resnet(depth):
     return dict(
-        release='network.ResNet' + ('(BasicBlock, [2, 2, 2, 2])' if depth == 18 else
-                                    f'{depth}(): ResNet(Bottleneck, ...)'),
-        signature=['conv1.weight', 'bn1.running_mean', 'layer1.0.conv1.weight',
-                   'layer4.0.downsample.0.weight', 'fc.weight'],
+        release='network.ResNet' +
+        ('(BasicBlock, [2, 2, 2, 2])' if depth == 18 else f'{depth}(): ResNet(Bottleneck, ...)'),
+        signature=[
+            'conv1.weight', 'bn1.running_mean', 'layer1.0.conv1.weight',
+            'layer4.0.downsample.0.weight', 'fc.weight'
+        ],
         rules=lambda sd: _resnet_rules(),
         first_layer='backbone.conv1.weight',
-        backbone=dict(type='ResNet', depth=depth, in_channels=1, num_stages=4,
-                      out_indices=(3, ), style='pytorch'),
+        backbone=dict(
+            type='ResNet',
+            depth=depth,
+            in_channels=1,
+            num_stages=4,
+            out_indices=(3, ),
+            style='pytorch'),
         head=lambda c, n: dict(type='LinearClsHead', in_channels=c, num_classes=n),
         head_key='head.fc.weight',
         config=f'resnet{depth}-1ch_1xb128-onecycle-300e_opensarurban.py')
 
 
 ARCHS = {
-    'resnet18': _resnet(18),
-    'resnet50': _resnet(50),
-    'resnet101': _resnet(101),
-    'seresnet50': dict(
+    'resnet18':
+    _resnet(18),
+    'resnet50':
+    _resnet(50),
+    'resnet101':
+    _resnet(101),
+    'seresnet50':
+    dict(
         release='network.Senet((3, 4, 6, 3)): senet of Block',
-        signature=['conv1.0.weight', 'conv1.1.running_mean', 'conv2.0.conv1.0.weight',
-                   'conv2.0.shortcut.0.weight', 'conv2.0.se.1.weight', 'conv5.2.se.3.bias',
-                   'fc.weight'],
+        signature=[
+            'conv1.0.weight', 'conv1.1.running_mean', 'conv2.0.conv1.0.weight',
+            'conv2.0.shortcut.0.weight', 'conv2.0.se.1.weight', 'conv5.2.se.3.bias', 'fc.weight'
+        ],
         rules=lambda sd: _seresnet_rules(),
         first_layer='backbone.conv1.weight',
-        backbone=dict(type='SEResNet', depth=50, in_channels=1, num_stages=4,
-                      out_indices=(3, ), style='caffe'),
+        backbone=dict(
+            type='SEResNet',
+            depth=50,
+            in_channels=1,
+            num_stages=4,
+            out_indices=(3, ),
+            style='caffe'),
         head=lambda c, n: dict(type='LinearClsHead', in_channels=c, num_classes=n),
         head_key='head.fc.weight',
         config='seresnet50-1ch_1xb128-onecycle-300e_opensarurban.py',
         cfg_options=['model.backbone.style=caffe'],
-        notes=['SAR-HUB\'s SE block strides in its first 1x1 conv (mmpretrain style "caffe"); '
-               'the config builds style "pytorch" (stride in the 3x3 conv): the weights load '
-               'either way, the same features need model.backbone.style=caffe']),
-    'mobilenetv3-small': dict(
+        notes=[
+            'SAR-HUB\'s SE block strides in its first 1x1 conv (mmpretrain style "caffe"); '
+            'the config builds style "pytorch" (stride in the 3x3 conv): the weights load '
+            'either way, the same features need model.backbone.style=caffe'
+        ]),
+    'mobilenetv3-small':
+    dict(
         release='network.mobilenetv3_small(): MobileNetV3(cfgs, mode="small")',
-        signature=['features.0.0.weight', 'features.1.conv.0.weight',
-                   'features.1.conv.3.fc.0.weight', 'features.11.conv.8.weight',
-                   'conv.0.weight', 'classifier.0.weight', 'classifier.3.weight'],
+        signature=[
+            'features.0.0.weight', 'features.1.conv.0.weight', 'features.1.conv.3.fc.0.weight',
+            'features.11.conv.8.weight', 'conv.0.weight', 'classifier.0.weight',
+            'classifier.3.weight'
+        ],
         rules=_mobilenetv3_rules,
         first_layer='backbone.layer0.conv.weight',
         backbone=dict(type='MobileNetV3', arch='small'),
-        head=lambda c, n: dict(type='StackedLinearClsHead', in_channels=c, num_classes=n,
-                               mid_channels=[1024], dropout_rate=0.2,
-                               act_cfg=dict(type='HSwish')),
+        head=lambda c, n: dict(
+            type='StackedLinearClsHead',
+            in_channels=c,
+            num_classes=n,
+            mid_channels=[1024],
+            dropout_rate=0.2,
+            act_cfg=dict(type='HSwish')),
         head_key='head.layers.1.fc.weight',
         config='mobilenet-v3-small_1xb128-onecycle-300e_opensarurban.py',
         cfg_options=[],
-        notes=['SAR-HUB released MobileNetV3-small (network.mobilenetv3_small), hence the '
-               'small config of the folder',
-               'the release applies the SE before the activation that follows the depthwise '
-               'conv, mmpretrain after it: same weights, slightly different features in the '
-               'h-swish blocks (layers 4-11)']),
-    'densenet121': dict(
+        notes=[
+            'SAR-HUB released MobileNetV3-small (network.mobilenetv3_small), hence the '
+            'small config of the folder',
+            'the release applies the SE before the activation that follows the depthwise '
+            'conv, mmpretrain after it: same weights, slightly different features in the '
+            'h-swish blocks (layers 4-11)'
+        ]),
+    'densenet121':
+    dict(
         release='network.densenet121(): DenseNet(32, (6, 12, 24, 16), 64)',
-        signature=['features.conv0.weight', 'features.norm0.running_mean',
-                   'features.denseblock1.denselayer1.norm1.weight',
-                   'features.denseblock4.denselayer16.conv2.weight',
-                   'features.transition3.conv.weight', 'features.norm5.weight',
-                   'classifier.weight'],
+        signature=[
+            'features.conv0.weight', 'features.norm0.running_mean',
+            'features.denseblock1.denselayer1.norm1.weight',
+            'features.denseblock4.denselayer16.conv2.weight', 'features.transition3.conv.weight',
+            'features.norm5.weight', 'classifier.weight'
+        ],
         rules=lambda sd: _densenet_rules(),
         first_layer='backbone.stem.0.weight',
         backbone=dict(type='DenseNet', arch='121', in_channels=1),
@@ -263,20 +304,21 @@ ARCHS = {
         head_key='head.fc.weight',
         config='densenet121-1ch_1xb128-onecycle-300e_opensarurban.py'),
 }
-for _name, _arch, _depths in (('swin-tiny', 'tiny', (2, 2, 6, 2)),
-                              ('swin-base', 'base', (2, 2, 18, 2))):
+for _name, _arch, _depths in (('swin-tiny', 'tiny', (2, 2, 6, 2)), ('swin-base', 'base', (2, 2, 18,
+                                                                                          2))):
     ARCHS[_name] = dict(
         release=f'models/build.py {_name.replace("swin-", "Swin-").title()}: SwinTransformer('
-                f'img_size=128, patch_size=4, window_size=4, depths={list(_depths)})',
-        signature=['patch_embed.proj.weight', 'layers.0.blocks.0.attn.qkv.weight',
-                   'layers.0.blocks.0.attn.relative_position_bias_table',
-                   'layers.0.downsample.reduction.weight', 'layers.3.blocks.1.mlp.fc2.weight',
-                   f'layers.2.blocks.{_depths[2] - 1}.norm1.weight', 'norm.weight',
-                   'head.weight'],
+        f'img_size=128, patch_size=4, window_size=4, depths={list(_depths)})',
+        signature=[
+            'patch_embed.proj.weight', 'layers.0.blocks.0.attn.qkv.weight',
+            'layers.0.blocks.0.attn.relative_position_bias_table',
+            'layers.0.downsample.reduction.weight', 'layers.3.blocks.1.mlp.fc2.weight',
+            f'layers.2.blocks.{_depths[2] - 1}.norm1.weight', 'norm.weight', 'head.weight'
+        ],
         rules=lambda sd: _swin_rules(),
         first_layer='backbone.patch_embed.projection.weight',
-        backbone=dict(type='SwinTransformer', arch=_arch, img_size=128, in_channels=1,
-                      window_size=4),
+        backbone=dict(
+            type='SwinTransformer', arch=_arch, img_size=128, in_channels=1, window_size=4),
         head=lambda c, n: dict(type='LinearClsHead', in_channels=c, num_classes=n),
         head_key='head.fc.weight',
         config=f'swin-{_arch}-w4-1ch_1xb128-onecycle-300e_opensarurban.py')
@@ -309,8 +351,8 @@ def source_state_dict(checkpoint):
     not_tensors = [k for k, v in checkpoint.items() if not torch.is_tensor(v)]
     if not_tensors or not checkpoint:
         raise SARHubLayoutError(
-            'expected a state dict of tensors (bare, or under "model" / "state_dict"), found '
-            + (f'non-tensor entries {not_tensors[:8]}' if checkpoint else 'an empty dict'))
+            'expected a state dict of tensors (bare, or under "model" / "state_dict"), found ' +
+            (f'non-tensor entries {not_tensors[:8]}' if checkpoint else 'an empty dict'))
     if all(k.startswith('module.') for k in checkpoint):
         checkpoint = {k[len('module.'):]: v for k, v in checkpoint.items()}
     return dict(checkpoint)
@@ -329,14 +371,17 @@ def detect_arch(state_dict):
         SARHubLayoutError: no architecture of the hub has these keys; the message lists the
             keys each architecture is recognised by and what was found.
     """
+
     def has(arch):
         return all(k in state_dict for k in ARCHS[arch]['signature'])
 
     if has('resnet18') and 'layer1.0.conv3.weight' not in state_dict:
         return 'resnet18'
     if has('resnet50'):
-        layer3 = {int(m[1]) for m in (re.fullmatch(r'layer3\.(\d+)\.conv1\.weight', k)
-                                      for k in state_dict) if m}
+        layer3 = {
+            int(m[1])
+            for m in (re.fullmatch(r'layer3\.(\d+)\.conv1\.weight', k) for k in state_dict) if m
+        }
         depth = {6: 'resnet50', 23: 'resnet101'}.get(len(layer3))
         if depth and 'layer1.0.conv3.weight' in state_dict:
             return depth
@@ -383,8 +428,7 @@ def _build_target(arch, in_channels, num_classes, feat_channels):
     backbone = dict(spec['backbone'])
     if 'in_channels' in backbone:
         backbone['in_channels'] = in_channels
-    cfg = dict(type='ImageClassifier', backbone=backbone,
-               neck=dict(type='GlobalAveragePooling'))
+    cfg = dict(type='ImageClassifier', backbone=backbone, neck=dict(type='GlobalAveragePooling'))
     if num_classes is not None:
         cfg['head'] = spec['head'](feat_channels, num_classes)
     return MODELS.build(cfg)
@@ -432,11 +476,12 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
             f'{_keys_summary(state_dict)}')
     out, key_map, dropped, unmatched = _apply_rules(state_dict, spec['rules'](state_dict))
     if unmatched:
-        raise SARHubLayoutError(
-            f'{len(unmatched)} keys are not part of the SAR-HUB {arch} layout '
-            f'({spec["release"]}): {unmatched[:12]}')
-    conversions = [f'{arch}{" (detected from the keys)" if detected else ""}: '
-                   f'{len(key_map)} tensors renamed to mmpretrain\'s names']
+        raise SARHubLayoutError(f'{len(unmatched)} keys are not part of the SAR-HUB {arch} layout '
+                                f'({spec["release"]}): {unmatched[:12]}')
+    conversions = [
+        f'{arch}{" (detected from the keys)" if detected else ""}: '
+        f'{len(key_map)} tensors renamed to mmpretrain\'s names'
+    ]
     if dropped:
         conversions.append(f'dropped {len(dropped)} buffers mmpretrain recomputes '
                            '(attn_mask, relative_position_index)')
@@ -460,10 +505,9 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
                                 f'{src_channels} input channels only (asked for {in_channels})')
     if in_channels != src_channels:
         out[first] = adapt_input_channels(out[first], in_channels)
-        conversions.append(
-            f'input channels {src_channels} -> {in_channels} ({first}: '
-            + ('sum over the channels: the response to the SAR band SAR-HUB fed replicated'
-               if in_channels == 1 else 'adapt_input_channels, grey response kept') + ')')
+        conversions.append(f'input channels {src_channels} -> {in_channels} ({first}: ' + (
+            'sum over the channels: the response to the SAR band SAR-HUB fed replicated'
+            if in_channels == 1 else 'adapt_input_channels, grey response kept') + ')')
 
     num_classes, feat_channels = None, None
     head_key = spec['head_key']
@@ -486,8 +530,10 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
     got = {k: tuple(v.shape) for k, v in out.items()}
     missing = sorted(set(want) - set(got))
     unexpected = sorted(set(got) - set(want))
-    wrong = [f'{k}: {got[k]} (mmpretrain {want[k]})' for k in sorted(set(want) & set(got))
-             if want[k] != got[k]]
+    wrong = [
+        f'{k}: {got[k]} (mmpretrain {want[k]})' for k in sorted(set(want) & set(got))
+        if want[k] != got[k]
+    ]
     if missing or unexpected or wrong:
         raise SARHubLayoutError(
             f'the keys do not fit mmpretrain\'s {arch} ({spec["release"]} of SAR-HUB): '
@@ -496,10 +542,16 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
             f'({len(unexpected)}), shape mismatches {wrong[:10]} ({len(wrong)})')
     out = {k: out[k].contiguous() for k in target}  # mmpretrain's order
     report = dict(
-        arch=arch, key_map=key_map, dropped=dropped, recomputed=recomputed,
-        num_classes=num_classes if with_head else None, in_channels=in_channels,
-        config=osp.join(CONFIG_DIR, spec['config']), cfg_options=spec.get('cfg_options', []),
-        notes=spec.get('notes', []), conversions=conversions)
+        arch=arch,
+        key_map=key_map,
+        dropped=dropped,
+        recomputed=recomputed,
+        num_classes=num_classes if with_head else None,
+        in_channels=in_channels,
+        config=osp.join(CONFIG_DIR, spec['config']),
+        cfg_options=spec.get('cfg_options', []),
+        notes=spec.get('notes', []),
+        conversions=conversions)
     return out, report
 
 
@@ -507,14 +559,20 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='a SAR-HUB hub model (.pth) of the Model Hub')
     parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--arch', choices=sorted(ARCHS),
-                        help='architecture of SRC (default: detected from its keys)')
-    parser.add_argument('--in-channels', type=int,
-                        help='input channels of the first layer (default: those of the '
-                        'configs/sar_hub/ config: 1; MobileNetV3: 3)')
-    parser.add_argument('--no-head', action='store_true',
-                        help='write the backbone only (to fine-tune with another head via '
-                        "init_cfg=dict(type='Pretrained', prefix='backbone.'))")
+    parser.add_argument(
+        '--arch',
+        choices=sorted(ARCHS),
+        help='architecture of SRC (default: detected from its keys)')
+    parser.add_argument(
+        '--in-channels',
+        type=int,
+        help='input channels of the first layer (default: those of the '
+        'configs/sar_hub/ config: 1; MobileNetV3: 3)')
+    parser.add_argument(
+        '--no-head',
+        action='store_true',
+        help='write the backbone only (to fine-tune with another head via '
+        "init_cfg=dict(type='Pretrained', prefix='backbone.'))")
     return parser.parse_args(argv)
 
 
@@ -522,17 +580,21 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         checkpoint = load_checkpoint_file(args.src, map_location='cpu')
-        state_dict, report = convert_sar_hub(checkpoint, arch=args.arch,
-                                             in_channels=args.in_channels,
-                                             with_head=not args.no_head)
+        state_dict, report = convert_sar_hub(
+            checkpoint, arch=args.arch, in_channels=args.in_channels, with_head=not args.no_head)
     except (SARHubLayoutError, UnsafeCheckpointError, FileNotFoundError) as err:
         sys.exit(f'sar_hub_to_mmpretrain: {args.src}: {err}')
     meta = dict(
-        source=osp.abspath(args.src), source_release=RELEASE, arch=report['arch'],
-        in_channels=report['in_channels'], num_classes=report['num_classes'],
-        config=report['config'], cfg_options=list(report['cfg_options']),
+        source=osp.abspath(args.src),
+        source_release=RELEASE,
+        arch=report['arch'],
+        in_channels=report['in_channels'],
+        num_classes=report['num_classes'],
+        config=report['config'],
+        cfg_options=list(report['cfg_options']),
         converted_by='sar_mm tools/model_converters/sar_hub_to_mmpretrain.py',
-        conversions=list(report['conversions']), notes=list(report['notes']))
+        conversions=list(report['conversions']),
+        notes=list(report['notes']))
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
     torch.load(args.dst, map_location='cpu', weights_only=True)  # plain tensors and builtins
@@ -547,8 +609,9 @@ def main(argv=None):
                f"checkpoint='{args.dst}')")
     else:
         how = f'--cfg-options load_from={args.dst}'
-    print(f'use it with {report["config"]} ({how})'
-          + (f'; this release needs --cfg-options {options}' if options else ''))
+    print(f'use it with {report["config"]} ({how})' +
+          (f'; this release needs --cfg-options {options}' if options else ''))
+
 
 if __name__ == '__main__':
     main()

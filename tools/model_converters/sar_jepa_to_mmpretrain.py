@@ -47,13 +47,10 @@ import argparse
 import os
 import os.path as osp
 import re
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
 
-import torch  # noqa: E402
-
-from sar_mm.engine import load_checkpoint_file  # noqa: E402
+from sar_mm.engine import load_checkpoint_file
 
 RELEASE = ('github.com/waterdisappear/SAR-JEPA (Li et al., ISPRS J. Photogramm. Remote Sens. '
            '218, 2024)')
@@ -65,12 +62,13 @@ _PRETRAIN_KEYS = _ENCODER_KEYS + ('mask_token', 'encoder_pred.weight',
                                   'decoder_pred.weight')
 _FINETUNE_KEYS = _ENCODER_KEYS + ('head.weight', )
 
-# (regex on the key inside a block, sar_mm name)
-_BLOCK_RULES = [(r'norm1\.(weight|bias)', r'ln1.\1'), (r'norm2\.(weight|bias)', r'ln2.\1'),
-                (r'attn\.(qkv|proj)\.(weight|bias)', r'attn.\1.\2'),
-                (r'attn\.(rpe_[qkv]\..+)', r'attn.\1'),
-                (r'mlp\.fc1\.(weight|bias)', r'ffn.layers.0.0.\1'),
-                (r'mlp\.fc2\.(weight|bias)', r'ffn.layers.1.\1')]
+# (regex on the key after ``blocks.N.`` / ``decoder_blocks.N.``, sar_mm name; ``\1`` is N)
+_BLOCK_RULES = [(r'norm1\.(weight|bias)', r'ln1.\2'), (r'norm2\.(weight|bias)', r'ln2.\2'),
+                (r'attn\.(qkv|proj)\.(weight|bias)', r'attn.\2.\3'),
+                (r'attn\.(rpe_[qkv]\..+)', r'attn.\2'),
+                (r'mlp\.fc1\.(weight|bias)', r'ffn.layers.0.0.\2'),
+                (r'mlp\.fc2\.(weight|bias)', r'ffn.layers.1.\2')]
+_BLOCK_STACKS = (('blocks', 'backbone.layers'), ('decoder_blocks', 'neck.layers'))
 
 
 class SARJEPALayoutError(ValueError):
@@ -147,19 +145,26 @@ def infer_arch(state_dict, layout, img_size=None):
     size, channels, image size (from ``pos_embed``, else ``img_size`` or 224), target radii."""
     width = int(state_dict['cls_token'].shape[-1])
     proj = state_dict['patch_embed.proj.weight']  # (C, in, p, p)
-    arch = dict(embed_dims=width, num_layers=_num_layers(state_dict, 'blocks'),
-                num_heads=_num_heads(state_dict, 'blocks', width, 12),
-                feedforward_channels=int(state_dict['blocks.0.mlp.fc1.weight'].shape[0]))
+    arch = dict(
+        embed_dims=width,
+        num_layers=_num_layers(state_dict, 'blocks'),
+        num_heads=_num_heads(state_dict, 'blocks', width, 12),
+        feedforward_channels=int(state_dict['blocks.0.mlp.fc1.weight'].shape[0]))
     patch = int(proj.shape[-1])
     if img_size is None and 'pos_embed' in state_dict:
         side = int(round((state_dict['pos_embed'].shape[1] - 1)**0.5))
         img_size = side * patch
-    out = dict(arch=arch, patch_size=patch, in_channels=int(proj.shape[1]),
-               img_size=int(img_size or 224), rpe=any('.rpe_' in k for k in state_dict))
+    out = dict(
+        arch=arch,
+        patch_size=patch,
+        in_channels=int(proj.shape[1]),
+        img_size=int(img_size or 224),
+        rpe=any('.rpe_' in k for k in state_dict))
     if layout == PRETRAIN:
         dec_width = int(state_dict['encoder_pred.weight'].shape[0])
         out['predictor'] = dict(
-            embed_dims=dec_width, num_layers=_num_layers(state_dict, 'decoder_blocks'),
+            embed_dims=dec_width,
+            num_layers=_num_layers(state_dict, 'decoder_blocks'),
             num_heads=_num_heads(state_dict, 'decoder_blocks', dec_width, 16),
             mlp_ratio=state_dict['decoder_blocks.0.mlp.fc1.weight'].shape[0] / dec_width,
             out_channels=int(state_dict['decoder_pred.weight'].shape[0]))
@@ -171,52 +176,64 @@ def infer_arch(state_dict, layout, img_size=None):
     return out
 
 
+# The key rules, tried in order, the first full match wins: (regex on the whole source key,
+# sar_mm name). The name is a template of the match (``\1``), None (the key is dropped) or a
+# function ``(match, mask_token) -> name or None``.
+_KEY_RULES = [
+    (r'cls_token', 'backbone.cls_token'),
+    (r'mask_token', lambda m, mask_token: 'backbone.mask_token' if mask_token else None),
+    (r'pos_embed|sarfeature\d+\.weight_[xy][12]', None),  # fixed sin-cos / fixed SAR filters
+    (r'patch_embed\.proj\.(weight|bias)', r'backbone.patch_embed.projection.\1'),
+    (r'norm\.(weight|bias)', r'backbone.ln1.\1'),
+] + [(rf'{stack}\.(\d+)\.{inner}', rf'{where}.\1.{name}') for stack, where in _BLOCK_STACKS
+     for inner, name in _BLOCK_RULES] + [
+         (r'(encoder_pred|decoder_norm|decoder_pred)\.(weight|bias)',
+          lambda m, mask_token: f'neck.{_NECK_NAMES[m[1]]}.{m[2]}'),
+         (r'head\.(weight|bias)', r'head.layers.head.\1'),
+     ]
+
+
 def _rename(key, mask_token):
     """sar_mm name of one source key (None: dropped); raises for a key of no known rule."""
-    if key in ('cls_token', ):
-        return 'backbone.cls_token'
-    if key == 'mask_token':
-        return 'backbone.mask_token' if mask_token else None
-    if key == 'pos_embed' or re.fullmatch(r'sarfeature\d+\.weight_[xy][12]', key):
-        return None
-    m = re.fullmatch(r'patch_embed\.proj\.(weight|bias)', key)
-    if m:
-        return f'backbone.patch_embed.projection.{m[1]}'
-    m = re.fullmatch(r'norm\.(weight|bias)', key)
-    if m:
-        return f'backbone.ln1.{m[1]}'
-    m = re.fullmatch(r'(blocks|decoder_blocks)\.(\d+)\.(.+)', key)
-    if m:
-        where = 'backbone.layers' if m[1] == 'blocks' else 'neck.layers'
-        for pattern, template in _BLOCK_RULES:
-            inner = re.fullmatch(pattern, m[3])
-            if inner:
-                return f'{where}.{m[2]}.{inner.expand(template)}'
-    m = re.fullmatch(r'(encoder_pred|decoder_norm|decoder_pred)\.(weight|bias)', key)
-    if m:
-        return f'neck.{_NECK_NAMES[m[1]]}.{m[2]}'
-    m = re.fullmatch(r'head\.(weight|bias)', key)
-    if m:
-        return f'head.layers.head.{m[1]}'
+    for pattern, name in _KEY_RULES:
+        m = re.fullmatch(pattern, key)
+        if m is None:
+            continue
+        if callable(name):
+            return name(m, mask_token)
+        return None if name is None else m.expand(name)
     raise SARJEPALayoutError(f'key {key!r} is not part of the SAR-JEPA layouts ({_expected()})')
 
 
 def model_configs(arch):
     """Configs of the sar_mm models the converted weights load into."""
-    backbone = dict(type='VisionTransformerIRPE', arch=dict(arch['arch']),
-                    img_size=arch['img_size'], patch_size=arch['patch_size'],
-                    in_channels=arch['in_channels'], norm_cfg=dict(type='LN', eps=1e-6),
-                    final_norm=True, with_abs_pos_embed=False,
-                    rpe_cfg=dict() if arch['rpe'] else None)
+    backbone = dict(
+        type='VisionTransformerIRPE',
+        arch=dict(arch['arch']),
+        img_size=arch['img_size'],
+        patch_size=arch['patch_size'],
+        in_channels=arch['in_channels'],
+        norm_cfg=dict(type='LN', eps=1e-6),
+        final_norm=True,
+        with_abs_pos_embed=False,
+        rpe_cfg=dict() if arch['rpe'] else None)
     out = dict(backbone=backbone)
     if 'predictor' in arch:
         out['sar_jepa'] = dict(
-            type='SARJEPA', backbone=dict(backbone, type='SARJEPAViT'),
-            neck=dict(type='SARJEPAPredictor', **arch['predictor'],
-                      rpe_cfg=dict() if arch['rpe'] else None),
-            target_generator=dict(type='SARGradientTarget', radii=tuple(arch['radii']),
-                                  window='box', eps=0.01, patch_size=arch['patch_size']),
-            window_sampling='per_batch', mask_count_rounding='floor')
+            type='SARJEPA',
+            backbone=dict(backbone, type='SARJEPAViT'),
+            neck=dict(
+                type='SARJEPAPredictor',
+                **arch['predictor'],
+                rpe_cfg=dict() if arch['rpe'] else None),
+            target_generator=dict(
+                type='SARGradientTarget',
+                radii=tuple(arch['radii']),
+                window='box',
+                eps=0.01,
+                patch_size=arch['patch_size']),
+            window_sampling='per_batch',
+            mask_count_rounding='floor')
     return out
 
 
@@ -253,8 +270,13 @@ def convert(state_dict, to='backbone', keep_head=False, img_size=None, source='c
             dropped.append(key)
             continue
         out[new] = value.detach().clone().contiguous()
-    meta = dict(release=RELEASE, layout=layout, to=to, arch=arch, dropped=dropped,
-                configs=model_configs(arch))
+    meta = dict(
+        release=RELEASE,
+        layout=layout,
+        to=to,
+        arch=arch,
+        dropped=dropped,
+        configs=model_configs(arch))
     return out, meta
 
 
@@ -262,21 +284,29 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='SAR-JEPA checkpoint (checkpoint-*.pth or a fine-tuned ViT)')
     parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--to', default='backbone', choices=['sar_jepa', 'backbone'],
-                        help="'sar_jepa': the whole SARJEPA model; 'backbone': backbone.* of "
-                        'VisionTransformerIRPE (default)')
-    parser.add_argument('--img-size', type=int, help='image size of the backbone config when '
-                        'the source has no pos_embed (default 224)')
-    parser.add_argument('--keep-head', action='store_true',
-                        help='keep the fine-tuned classifier as head.layers.head.*')
+    parser.add_argument(
+        '--to',
+        default='backbone',
+        choices=['sar_jepa', 'backbone'],
+        help="'sar_jepa': the whole SARJEPA model; 'backbone': backbone.* of "
+        'VisionTransformerIRPE (default)')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        help='image size of the backbone config when '
+        'the source has no pos_embed (default 224)')
+    parser.add_argument(
+        '--keep-head',
+        action='store_true',
+        help='keep the fine-tuned classifier as head.layers.head.*')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     state_dict, _ = read_checkpoint(args.src)
-    converted, meta = convert(state_dict, to=args.to, keep_head=args.keep_head,
-                              img_size=args.img_size, source=args.src)
+    converted, meta = convert(
+        state_dict, to=args.to, keep_head=args.keep_head, img_size=args.img_size, source=args.src)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=converted, meta=meta), args.dst)
     arch = meta['arch']

@@ -22,9 +22,7 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -32,20 +30,30 @@ def parse_args(argv=None):
     parser.add_argument('config', help='classifier config shared by the checkpoints')
     parser.add_argument('checkpoints', nargs='+', help='one or more checkpoints of the config')
     parser.add_argument('--img', nargs='+', required=True, help='SAR image files')
-    parser.add_argument('--target-category', nargs='+', default=None,
-                        help='class indices or names to explain (default: predicted class)')
+    parser.add_argument(
+        '--target-category',
+        nargs='+',
+        default=None,
+        help='class indices or names to explain (default: predicted class)')
     parser.add_argument('--method', default='GradCAM', help='CAM method (see above)')
-    parser.add_argument('--target-layers', nargs='+', default=None,
-                        help='module names, e.g. backbone.layer4 or backbone.layers.5.ln1')
+    parser.add_argument(
+        '--target-layers',
+        nargs='+',
+        default=None,
+        help='module names, e.g. backbone.layer4 or backbone.layers.5.ln1')
     parser.add_argument('--labels', nargs='+', help='row labels, one per checkpoint')
     parser.add_argument('--out-file', default='cam_grid.png', help='output PNG')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument('--eigen-smooth', action='store_true',
-                        help='smooth maps by their first principal component')
-    parser.add_argument('--aug-smooth', action='store_true',
-                        help='average maps over flips and scalings of the input')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config')
+    parser.add_argument(
+        '--eigen-smooth',
+        action='store_true',
+        help='smooth maps by their first principal component')
+    parser.add_argument(
+        '--aug-smooth',
+        action='store_true',
+        help='average maps over flips and scalings of the input')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override settings of the config')
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.checkpoints):
         parser.error(f'--labels has {len(args.labels)} entries for {len(args.checkpoints)} '
@@ -56,8 +64,10 @@ def parse_args(argv=None):
 def checkpoint_labels(paths):
     """Row labels: file names without extension, with the folder where names repeat."""
     stems = [osp.splitext(osp.basename(p))[0] for p in paths]
-    return [f'{osp.basename(osp.dirname(osp.abspath(p)))}/{s}' if stems.count(s) > 1 else s
-            for p, s in zip(paths, stems)]
+    return [
+        f'{osp.basename(osp.dirname(osp.abspath(p)))}/{s}' if stems.count(s) > 1 else s
+        for p, s in zip(paths, stems)
+    ]
 
 
 def run(args):
@@ -75,8 +85,8 @@ def run(args):
 
     rows, pictures, columns, layers = [], None, None, None
     for ckpt, label in zip(args.checkpoints, labels):
-        model = init_sar_classifier(args.config, ckpt, device=args.device,
-                                    cfg_options=args.cfg_options)
+        model = init_sar_classifier(
+            args.config, ckpt, device=args.device, cfg_options=args.cfg_options)
         classes = model._dataset_meta['classes']
         categories = None if args.target_category is None else \
             check_categories(args.target_category, classes)
@@ -84,10 +94,15 @@ def run(args):
         targets = get_target_layers(model, args.target_layers) if args.target_layers else None
         row, row_pictures, row_columns = [], [], []
         for path, name in zip(args.img, names):
-            inputs, picture = prepare_cam_input(model, inferencer.pipeline, inferencer.loader,
-                                                path)
-            out = compute_cams(model, inputs.to(args.device), categories, method, targets,
-                               eigen_smooth=args.eigen_smooth, aug_smooth=args.aug_smooth)
+            inputs, picture = prepare_cam_input(model, inferencer.pipeline, inferencer.loader, path)
+            out = compute_cams(
+                model,
+                inputs.to(args.device),
+                categories,
+                method,
+                targets,
+                eigen_smooth=args.eigen_smooth,
+                aug_smooth=args.aug_smooth)
             layers = out['layers']
             probs = out['probs']
             pred = int(probs.argmax())
@@ -102,16 +117,23 @@ def run(args):
                 else:
                     title = f'{name}\n{method_column_title(method, classes[cat])}'
                     note = f'p={probs[cat]:.2f} (pred {classes[pred]})'
-                row.append(dict(cam=cam, note=note, image=path, category=cat,
-                                category_name=str(classes[cat]), prob=float(probs[cat]),
-                                pred_class=str(classes[pred]), pred_score=float(probs[pred])))
+                row.append(
+                    dict(
+                        cam=cam,
+                        note=note,
+                        image=path,
+                        category=cat,
+                        category_name=str(classes[cat]),
+                        prob=float(probs[cat]),
+                        pred_class=str(classes[pred]),
+                        pred_score=float(probs[pred])))
                 row_pictures.append(picture)
                 row_columns.append(title)
         rows.append(row)
         pictures = pictures or row_pictures
         columns = columns or row_columns
-        print(f'{label}: {ckpt} -> ' + ', '.join(
-            f'{c["category_name"]} {c["prob"]:.3f}' for c in row))
+        print(f'{label}: {ckpt} -> ' + ', '.join(f'{c["category_name"]} {c["prob"]:.3f}'
+                                                 for c in row))
 
     out_dir = osp.dirname(osp.abspath(args.out_file))
     os.makedirs(out_dir, exist_ok=True)
@@ -119,11 +141,18 @@ def run(args):
                   [[c['note'] for c in row] for row in rows], args.out_file)
     width, height = grid_size_px(len(rows), len(columns))
     summary = dict(
-        config=args.config, method=method.label, class_discriminative=method.class_discriminative,
-        target_layers=layers, rows=labels, checkpoints=list(args.checkpoints),
-        columns=columns, size_px=[width, height],
-        cells=[[{k: v for k, v in c.items() if k not in ('cam', 'note')} for c in row]
-               for row in rows])
+        config=args.config,
+        method=method.label,
+        class_discriminative=method.class_discriminative,
+        target_layers=layers,
+        rows=labels,
+        checkpoints=list(args.checkpoints),
+        columns=columns,
+        size_px=[width, height],
+        cells=[[{
+            k: v
+            for k, v in c.items() if k not in ('cam', 'note')
+        } for c in row] for row in rows])
     json_file = osp.splitext(args.out_file)[0] + '.json'
     with open(json_file, 'w') as f:
         json.dump(summary, f, indent=2)
@@ -137,8 +166,7 @@ def main(argv=None):
     from sar_mm.engine import CheckpointMismatchError, UnsafeCheckpointError
     try:
         run(args)
-    except (CheckpointMismatchError, UnsafeCheckpointError, FileNotFoundError,
-            ValueError) as err:
+    except (CheckpointMismatchError, UnsafeCheckpointError, FileNotFoundError, ValueError) as err:
         sys.exit(f'vis_sar_cam.py: error: {err}')
 
 

@@ -15,13 +15,10 @@ normalised by the model's data preprocessor; windows are drawn with ``--seed``.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
 
 
 def parse_args(argv=None):
@@ -30,8 +27,12 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('--img', required=True, help='a SAR image file')
     parser.add_argument('--out', default='vis_sar_jepa.png', help='output PNG')
-    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
-                        help='resize to this (default: the backbone img_size)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='resize to this (default: the backbone img_size)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the windows and masks')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -88,8 +89,10 @@ def main(argv=None):
         cfg.train_dataloader.dataset.pipeline
     load = [s for s in steps if s['type'] == 'LoadSARImage'][:1] or [dict(type='LoadSARImage')]
     h, w = args.size or model.backbone.img_size
-    pipeline = Compose(load + [dict(type='Resize', scale=(w, h), interpolation='bilinear'),
-                               dict(type='PackInputs')])
+    pipeline = Compose(
+        load +
+        [dict(type='Resize', scale=(w, h), interpolation='bilinear'),
+         dict(type='PackInputs')])
     data = model.data_preprocessor(default_collate([pipeline(dict(img_path=args.img))]), False)
     inputs = data['inputs'][0] if isinstance(data['inputs'], (list, tuple)) else data['inputs']
 
@@ -114,8 +117,10 @@ def main(argv=None):
 
     radii = getattr(tg, 'radii', None)
     per_channel = num_maps // inputs.shape[1]
-    names = [f'ch {m // per_channel} r={radii[m % per_channel]}' if radii else f'map {m}'
-             for m in range(num_maps)]
+    names = [
+        f'ch {m // per_channel} r={radii[m % per_channel]}' if radii else f'map {m}'
+        for m in range(num_maps)
+    ]
     cols = max(2, num_maps)
     fig, axes = plt.subplots(3, cols, figsize=(2.3 * cols, 7.2), squeeze=False)
     for ax in axes.ravel():
@@ -124,19 +129,31 @@ def main(argv=None):
     axes[0, 0].imshow(shown, cmap='gray')
     axes[0, 0].set_title(osp.basename(args.img), fontsize=8)
     axes[0, 1].imshow(shown, cmap='gray')
-    axes[0, 1].set_title(f'{indices.shape[0]} windows, {int(mask[0].sum())}/{mask.shape[1]} '
-                         'masked', fontsize=8)
+    axes[0,
+         1].set_title(f'{indices.shape[0]} windows, {int(mask[0].sum())}/{mask.shape[1]} '
+                      'masked',
+                      fontsize=8)
     colours = plt.cm.tab10.colors
     side = int(round(indices.shape[1]**0.5))
     for n in range(indices.shape[0]):
         row, col = divmod(int(indices[n, 0]), grid_w)
         c = colours[n % len(colours)]
-        axes[0, 1].add_patch(Rectangle((col * patch - .5, row * patch - .5), side * patch,
-                                       side * patch, fill=False, ec=c, lw=1.5))
+        axes[0, 1].add_patch(
+            Rectangle((col * patch - .5, row * patch - .5),
+                      side * patch,
+                      side * patch,
+                      fill=False,
+                      ec=c,
+                      lw=1.5))
         for k in np.nonzero(mask[n])[0]:
             r, q = divmod(int(indices[n, k]), grid_w)
-            axes[0, 1].add_patch(Rectangle((q * patch - .5, r * patch - .5), patch, patch,
-                                           fc=c, alpha=0.35, ec='none'))
+            axes[0, 1].add_patch(
+                Rectangle((q * patch - .5, r * patch - .5),
+                          patch,
+                          patch,
+                          fc=c,
+                          alpha=0.35,
+                          ec='none'))
     for m in range(num_maps):
         vmin, vmax = np.percentile(maps[m], [1, 99])
         axes[1, m].imshow(maps[m], cmap='viridis', vmin=vmin, vmax=vmax)

@@ -22,18 +22,26 @@ train_pipeline = _base_.train_pipeline[:1] + [
 test_pipeline = _base_.test_pipeline[:1] + [
     dict(type='DRAAPercentileTruncation', truncation_range=(0., 2.), test_mode=True),
 ] + _base_.test_pipeline[1:]
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                     ann_file='ben_train.txt', pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                   ann_file='ben_val.txt', pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='ben_train.txt', pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='ben_val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # multi-label: F1 / precision / recall at score 0.5 (macro over classes and micro over
 # labels) and mAP
 val_evaluator = [
-    dict(type='MultiLabelMetric', thr=0.5, items=('precision', 'recall', 'f1-score'),
-         average='macro'),
-    dict(type='MultiLabelMetric', thr=0.5, items=('precision', 'recall', 'f1-score'),
-         average='micro'),
+    dict(
+        type='MultiLabelMetric',
+        thr=0.5,
+        items=('precision', 'recall', 'f1-score'),
+        average='macro'),
+    dict(
+        type='MultiLabelMetric',
+        thr=0.5,
+        items=('precision', 'recall', 'f1-score'),
+        average='micro'),
     dict(type='AveragePrecision'),
 ]
 test_evaluator = val_evaluator

@@ -26,8 +26,10 @@ train_pipeline = _base_.train_pipeline[:1] + [dict(type='CenterCrop', crop_size=
     + _base_.train_pipeline[1:]
 test_pipeline = _base_.test_pipeline[:1] + [dict(type='CenterCrop', crop_size=img_size)] \
     + _base_.test_pipeline[1:]
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, data_prefix=data_prefix, pipeline=test_pipeline))
 test_dataloader = val_dataloader

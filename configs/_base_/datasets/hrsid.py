@@ -13,10 +13,18 @@ train_pipeline = _base_.train_pipeline[:2] \
     + [dict(type='Resize', scale=img_scale, keep_ratio=True)] + _base_.train_pipeline[3:]
 test_pipeline = _base_.test_pipeline[:1] \
     + [dict(type='Resize', scale=img_scale, keep_ratio=True)] + _base_.test_pipeline[2:]
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file='annotations/train2017.json',
-    data_prefix=dict(img='JPEGImages/'), pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file='annotations/test2017.json',
-    data_prefix=dict(img='JPEGImages/'), pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/train2017.json',
+        data_prefix=dict(img='JPEGImages/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/test2017.json',
+        data_prefix=dict(img='JPEGImages/'),
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader

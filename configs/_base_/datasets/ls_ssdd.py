@@ -10,10 +10,16 @@ _base_ = ['./hrsid.py']
 dataset_type = 'LSSSDD'
 data_root = 'data/LS-SSDD-v1.0/'
 
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file='annotations/train.json',
-    data_prefix=dict(img='JPEGImages_sub/')))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file='annotations/test.json',
-    data_prefix=dict(img='JPEGImages_sub/')))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img='JPEGImages_sub/')))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/test.json',
+        data_prefix=dict(img='JPEGImages_sub/')))
 test_dataloader = val_dataloader

@@ -40,8 +40,10 @@ test_pipeline = [
     dict(type='DRAAToneMapping', brightness_range=(3.5, 4.5), test_mode=True),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file=train_ann_file, pipeline=test_pipeline))
 test_dataloader = val_dataloader

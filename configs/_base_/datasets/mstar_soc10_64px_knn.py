@@ -14,12 +14,22 @@ knn_pipeline = [
     dict(type='DRAAToneMapping', brightness_range=(3.5, 4.5), test_mode=True),
     dict(type='PackInputs'),
 ]
-knn_dataset = dict(type='MSTAR', data_root=knn_data_root, ann_file='train.txt', num_shots=10,
-                   seed=100, pipeline=knn_pipeline)
-custom_hooks = [dict(
-    type='KNNAccuracyHook', interval=5, k=(10, 20), temperature=0.07,
-    evaluate_before_train=True,
-    train_dataloader=dict(batch_size=128, num_workers=0,
-                          dataset=dict(knn_dataset, fewshot_split='train')),
-    val_dataloader=dict(batch_size=128, num_workers=0,
-                        dataset=dict(knn_dataset, fewshot_split='rest')))]
+knn_dataset = dict(
+    type='MSTAR',
+    data_root=knn_data_root,
+    ann_file='train.txt',
+    num_shots=10,
+    seed=100,
+    pipeline=knn_pipeline)
+custom_hooks = [
+    dict(
+        type='KNNAccuracyHook',
+        interval=5,
+        k=(10, 20),
+        temperature=0.07,
+        evaluate_before_train=True,
+        train_dataloader=dict(
+            batch_size=128, num_workers=0, dataset=dict(knn_dataset, fewshot_split='train')),
+        val_dataloader=dict(
+            batch_size=128, num_workers=0, dataset=dict(knn_dataset, fewshot_split='rest')))
+]

@@ -32,10 +32,18 @@ test_pipeline = [
     dict(type='LoadSARImage', file_kind='intensity', to='amplitude', bands=[0]),
     dict(type='Resize', scale=(img_size, img_size)),
 ] + _base_.test_pipeline[1:]
-train_dataloader = dict(dataset=dict(
-    type=dataset_type, variant='3class', data_root=data_root, ann_file=train_ann_file,
-    pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, variant='3class', data_root=data_root, ann_file=train_ann_file,
-    pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        variant='3class',
+        data_root=data_root,
+        ann_file=train_ann_file,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        variant='3class',
+        data_root=data_root,
+        ann_file=train_ann_file,
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -26,8 +26,10 @@ train_pipeline = _base_.train_pipeline[:1] + [
 test_pipeline = _base_.test_pipeline[:1] + [
     dict(type='DRAAPercentileTruncation', truncation_range=(0., 3.), test_mode=True),
 ] + _base_.test_pipeline[1:]
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                     ann_file='train.txt', pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                   ann_file='val.txt', pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='train.txt', pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -17,14 +17,23 @@ data_root = 'data/mstar_soc10/'
 view_size = 128
 
 # DRAA tone-mapped MSTAR chips: mean / std at b = 4 (see mstar_soc10.py)
-data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0.112], std=[0.075],
-                         to_rgb=False)
+data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0.112], std=[0.075], to_rgb=False)
 
 view_pipeline = [
-    dict(type='Rotate', magnitude_range=(0., 15.), magnitude_std='inf', prob=1.0,
-         random_negative_prob=0.5, pad_val=0, interpolation='bilinear'),
-    dict(type='RandomResizedCrop', scale=view_size, crop_ratio_range=(0.3, 1.0),
-         interpolation='bilinear', backend='cv2'),
+    dict(
+        type='Rotate',
+        magnitude_range=(0., 15.),
+        magnitude_std='inf',
+        prob=1.0,
+        random_negative_prob=0.5,
+        pad_val=0,
+        interpolation='bilinear'),
+    dict(
+        type='RandomResizedCrop',
+        scale=view_size,
+        crop_ratio_range=(0.3, 1.0),
+        interpolation='bilinear',
+        backend='cv2'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomSpeckle', looks_range=(2., 8.), domain='amplitude', prob=0.5),
     dict(type='DRAAToneMapping', brightness_range=(2.5, 6.0)),
@@ -43,6 +52,5 @@ train_dataloader = dict(
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, roots=['train'],
-                 pipeline=train_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, roots=['train'], pipeline=train_pipeline),
 )

@@ -15,8 +15,14 @@ train_pipeline = [
     dict(type='LoadSARImage', to='amplitude', bands=[0]),
     dict(type='Resize', scale=(img_size, img_size)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='Rotate', magnitude_range=(0., 10.), magnitude_std='inf', prob=1.0,
-         random_negative_prob=0.5, pad_val=0, interpolation='bilinear'),
+    dict(
+        type='Rotate',
+        magnitude_range=(0., 10.),
+        magnitude_std='inf',
+        prob=1.0,
+        random_negative_prob=0.5,
+        pad_val=0,
+        interpolation='bilinear'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [

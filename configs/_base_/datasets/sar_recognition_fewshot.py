@@ -33,16 +33,16 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(num_shots=num_shots, seed=fewshot_seed, fewshot_split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        num_shots=num_shots, seed=fewshot_seed, fewshot_split='train', pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest', pipeline=test_pipeline),
 )
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),

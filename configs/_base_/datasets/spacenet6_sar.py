@@ -20,9 +20,14 @@ data_root = 'data/spacenet6/train/AOI_11_Rotterdam/'
 sar_bands = [0, 1, 2, 3]  # HH, HV, VH, VV
 crop_size = (512, 512)
 
-data_preprocessor = dict(type='SegDataPreProcessor', mean=[0.5] * len(sar_bands),
-                         std=[0.25] * len(sar_bands), bgr_to_rgb=False, pad_val=0,
-                         seg_pad_val=255, size=crop_size)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[0.5] * len(sar_bands),
+    std=[0.25] * len(sar_bands),
+    bgr_to_rgb=False,
+    pad_val=0,
+    seg_pad_val=255,
+    size=crop_size)
 
 train_pipeline = [
     dict(type='LoadSARImage', file_kind='db', to='db', bands=sar_bands),
@@ -44,18 +49,24 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='splits/train.txt',
-                 data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='splits/train.txt',
+        data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
+        pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='splits/val.txt',
-                 data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='splits/val.txt',
+        data_prefix=dict(img_path='SAR-Intensity', seg_map_path='masks'),
+        pipeline=test_pipeline),
 )
 test_dataloader = val_dataloader
 # mIoU and mean F-score, plus the building IoU and F1 (IoU.building, Fscore.building).

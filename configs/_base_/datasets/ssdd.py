@@ -16,8 +16,8 @@ img_scale = (1333, 800)  # (w, h)
 
 # Grey-value statistics of 8-bit SAR ship chips (measured on 36 HRSID scenes; re-measure on
 # your training split); merged into the model by the Runner.
-data_preprocessor = dict(type='DetDataPreprocessor', mean=[19.1], std=[16.7], bgr_to_rgb=False,
-                         pad_size_divisor=32)
+data_preprocessor = dict(
+    type='DetDataPreprocessor', mean=[19.1], std=[16.7], bgr_to_rgb=False, pad_size_divisor=32)
 
 train_pipeline = [
     dict(type='LoadSARImage', file_kind='amplitude', to='amplitude', bands=[0]),
@@ -32,8 +32,9 @@ test_pipeline = [
     # after Resize: the ground truth stays in the original image's coordinates, as predictions
     dict(type='LoadAnnotations', with_bbox=True),
     # `instances` carries the ground truth to CocoMetric (ann_file=None below)
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                          'scale_factor', 'instances')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances')),
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -41,10 +42,13 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/train.json',
-                 data_prefix=dict(img='images/'), filter_cfg=dict(filter_empty_gt=True,
-                                                                  min_size=1),
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img='images/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=1),
+        pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=1,
@@ -52,8 +56,13 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/test.json',
-                 data_prefix=dict(img='images/'), test_mode=True, pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/test.json',
+        data_prefix=dict(img='images/'),
+        test_mode=True,
+        pipeline=test_pipeline),
 )
 test_dataloader = val_dataloader
 # No ann_file: the ground truth is converted from the evaluated dataset (boxes' area = w * h).

@@ -4,8 +4,7 @@ dataset_type = 'SARUnlabeledDataset'
 data_root = 'data/synthetic_sar/unlabeled/'
 
 # dB statistics of the generated amplitude chips (10*log10 of intensity).
-data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[-17.5], std=[4.3],
-                         to_rgb=False)
+data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[-17.5], std=[4.3], to_rgb=False)
 
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.3, 1.0), backend='cv2'),

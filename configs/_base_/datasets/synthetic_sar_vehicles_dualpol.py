@@ -14,8 +14,11 @@ crop_size = 64  # chip size of the generated set
 # dB statistics of the generated VV and VH chips
 data_preprocessor = dict(num_classes=5, mean=[48.5, 38.0], std=[4.5, 6.0], to_rgb=False)
 
-load_pair = dict(type='LoadModalityPair', channels=(1, 1),
-                 loaders=[dict(type='LoadSARImage', to='db'), dict(type='LoadSARImage', to='db')])
+load_pair = dict(
+    type='LoadModalityPair',
+    channels=(1, 1),
+    loaders=[dict(type='LoadSARImage', to='db'),
+             dict(type='LoadSARImage', to='db')])
 meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'modality_channels')
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=crop_size, crop_ratio_range=(0.5, 1.0), backend='cv2'),
@@ -35,18 +38,30 @@ train_dataloader = dict(
     persistent_workers=True,
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
-                 metainfo=metainfo, num_shots=num_shots, seed=fewshot_seed,
-                 fewshot_split='train', pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/all.txt',
+        metainfo=metainfo,
+        num_shots=num_shots,
+        seed=fewshot_seed,
+        fewshot_split='train',
+        pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
-                 metainfo=metainfo, num_shots=num_shots, seed=fewshot_seed,
-                 fewshot_split='rest', pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/all.txt',
+        metainfo=metainfo,
+        num_shots=num_shots,
+        seed=fewshot_seed,
+        fewshot_split='rest',
+        pipeline=test_pipeline),
 )
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),

@@ -24,20 +24,30 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
-                 metainfo=dict(classes=classes),
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/all.txt',
+        metainfo=dict(classes=classes),
+        num_shots=num_shots,
+        seed=fewshot_seed,
+        fewshot_split='train',
+        pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/all.txt',
-                 metainfo=dict(classes=classes),
-                 num_shots=num_shots, seed=fewshot_seed, fewshot_split='rest',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/all.txt',
+        metainfo=dict(classes=classes),
+        num_shots=num_shots,
+        seed=fewshot_seed,
+        fewshot_split='rest',
+        pipeline=test_pipeline),
 )
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),

@@ -25,8 +25,10 @@ train_pipeline = _base_.train_pipeline[:1] + [
 test_pipeline = _base_.test_pipeline[:1] + [
     dict(type='DRAAToneMapping', brightness_range=(3.5, 4.5), test_mode=True),
 ] + _base_.test_pipeline[1:]
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                     ann_file='tsx_train.txt', pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
-                                   ann_file='tsx_val.txt', pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='tsx_train.txt', pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, ann_file='tsx_val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -4,10 +4,13 @@
 # head.in_channels (configs/sar_hub/); head.num_classes comes from the dataset config.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=50, in_channels=1, num_stages=4, out_indices=(3, ),
-                  style='pytorch'),
+    backbone=dict(
+        type='ResNet', depth=50, in_channels=1, num_stages=4, out_indices=(3, ), style='pytorch'),
     neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=10, in_channels=2048,
-              loss=dict(type='MiniBatchClassBalancedLoss', beta=0.995, gamma=2.0),
-              topk=(1, )),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=10,
+        in_channels=2048,
+        loss=dict(type='MiniBatchClassBalancedLoss', beta=0.995, gamma=2.0),
+        topk=(1, )),
 )

@@ -9,7 +9,11 @@ model = dict(
     type='ImageClassifier',
     backbone=dict(_base_.vit_tiny_p8_1ch, out_type='avg_featmap', drop_path_rate=0.1),
     neck=None,
-    head=dict(type='LinearClsHead', num_classes=10, in_channels=192,
-              loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
-              init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5), topk=(1, )),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=10,
+        in_channels=192,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5),
+        topk=(1, )),
 )

@@ -12,9 +12,17 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2.5e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05))
 param_scheduler = [
-    dict(type='OneCycleLR', eta_max=2.5e-4, pct_start=0.3, anneal_strategy='cos',
-         div_factor=25., final_div_factor=1e4, by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='OneCycleLR',
+        eta_max=2.5e-4,
+        pct_start=0.3,
+        anneal_strategy='cos',
+        div_factor=25.,
+        final_div_factor=1e4,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
 val_cfg = dict()

@@ -6,16 +6,27 @@ warmup_epochs = 10
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='LARS', lr=0.3, momentum=0.9, weight_decay=1e-6),
-    paramwise_cfg=dict(custom_keys={
-        'bn': dict(decay_mult=0, lars_exclude=True),
-        'bias': dict(decay_mult=0, lars_exclude=True),
-        'downsample.1': dict(decay_mult=0, lars_exclude=True),  # the BN of ResNet shortcuts
-    }))
+    paramwise_cfg=dict(
+        custom_keys={
+            'bn': dict(decay_mult=0, lars_exclude=True),
+            'bias': dict(decay_mult=0, lars_exclude=True),
+            'downsample.1': dict(decay_mult=0, lars_exclude=True),  # the BN of ResNet shortcuts
+        }))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 val_cfg = None

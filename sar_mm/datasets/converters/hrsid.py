@@ -50,8 +50,8 @@ def convert_hrsid_mini(src, out, img_size, num_train=28, seed=0, min_box=3):
         boxes = json.load(f)
     names = sorted(boxes)
     order = np.random.default_rng(seed).permutation(len(names))
-    splits = dict(train=[names[i] for i in order[:num_train]],
-                  val=[names[i] for i in order[num_train:]])
+    splits = dict(
+        train=[names[i] for i in order[:num_train]], val=[names[i] for i in order[num_train:]])
     os.makedirs(osp.join(out, 'annotations'), exist_ok=True)
     summary = {}
     for split, members in splits.items():
@@ -64,18 +64,24 @@ def convert_hrsid_mini(src, out, img_size, num_train=28, seed=0, min_box=3):
             nh, nw = round(h * scale), round(w * scale)
             grey = cv2.resize(array[..., 0], (nw, nh), interpolation=cv2.INTER_AREA)
             file_name = osp.splitext(name)[0] + '.png'
-            cv2.imwrite(osp.join(out, 'images', split, file_name),
-                        np.clip(grey.round(), 0, 255).astype(np.uint8))
+            cv2.imwrite(
+                osp.join(out, 'images', split, file_name),
+                np.clip(grey.round(), 0, 255).astype(np.uint8))
             images.append(dict(id=len(images) + 1, file_name=file_name, width=nw, height=nh))
             for x0, y0, x1, y1 in boxes[name]:
                 if x1 - x0 + 1 < min_box or y1 - y0 + 1 < min_box:
                     continue
                 bw, bh = (x1 + 1 - x0) * scale, (y1 + 1 - y0) * scale
-                anns.append(dict(id=len(anns) + 1, image_id=images[-1]['id'], category_id=1,
-                                 iscrowd=0, bbox=[x0 * scale, y0 * scale, bw, bh],
-                                 area=bw * bh))
+                anns.append(
+                    dict(
+                        id=len(anns) + 1,
+                        image_id=images[-1]['id'],
+                        category_id=1,
+                        iscrowd=0,
+                        bbox=[x0 * scale, y0 * scale, bw, bh],
+                        area=bw * bh))
         with open(osp.join(out, 'annotations', f'{split}.json'), 'w') as f:
-            json.dump(dict(images=images, annotations=anns,
-                           categories=[dict(id=1, name='ship')]), f)
+            json.dump(
+                dict(images=images, annotations=anns, categories=[dict(id=1, name='ship')]), f)
         summary[split] = dict(images=len(images), ships=len(anns))
     return summary

@@ -88,16 +88,18 @@ def parse_voc_xml(xml_path, classes=('ship', )):
         if not name:
             raise VOCFormatError(xml_path, f'object {i} has no <name>')
         if name not in classes:
-            raise VOCFormatError(xml_path, f'{where}: unknown class {name!r}; known classes: '
-                                 f'{list(classes)} (pass --classes to add it)')
+            raise VOCFormatError(
+                xml_path, f'{where}: unknown class {name!r}; known classes: '
+                f'{list(classes)} (pass --classes to add it)')
         box = obj.find('bndbox')
         if box is None:
             raise VOCFormatError(xml_path, f'{where} has no <bndbox>')
-        xmin, ymin, xmax, ymax = (_number(box, t, xml_path, where)
-                                  for t in ('xmin', 'ymin', 'xmax', 'ymax'))
+        xmin, ymin, xmax, ymax = (
+            _number(box, t, xml_path, where) for t in ('xmin', 'ymin', 'xmax', 'ymax'))
         if xmax < xmin or ymax < ymin:
-            raise VOCFormatError(xml_path, f'{where} has an inverted box '
-                                 f'(xmin, ymin, xmax, ymax) = {(xmin, ymin, xmax, ymax)}')
+            raise VOCFormatError(
+                xml_path, f'{where} has an inverted box '
+                f'(xmin, ymin, xmax, ymax) = {(xmin, ymin, xmax, ymax)}')
         objects.append(dict(name=name, bbox=(xmin, ymin, xmax, ymax)))
     return dict(filename=filename, width=width, height=height, objects=objects)
 
@@ -135,8 +137,14 @@ def _image_size(path):
     return array.shape[1], array.shape[0]
 
 
-def voc_to_coco(voc_root, split, classes=('ship', ), ann_dir='Annotations', img_dir='JPEGImages',
-                split_dir=osp.join('ImageSets', 'Main'), skip_empty=False, box_convention='voc',
+def voc_to_coco(voc_root,
+                split,
+                classes=('ship', ),
+                ann_dir='Annotations',
+                img_dir='JPEGImages',
+                split_dir=osp.join('ImageSets', 'Main'),
+                skip_empty=False,
+                box_convention='voc',
                 progress=True):
     """Convert one split of a VOC-layout dataset to a COCO dict.
 
@@ -182,9 +190,8 @@ def voc_to_coco(voc_root, split, classes=('ship', ), ann_dir='Annotations', img_
             continue
         file_name = _find_image(img_root, image_id, parsed['filename'])
         if file_name is None:
-            raise FileNotFoundError(
-                f'{xml_path}: no image {image_id}.* (or <filename> '
-                f'{parsed["filename"]!r}) in {img_root}')
+            raise FileNotFoundError(f'{xml_path}: no image {image_id}.* (or <filename> '
+                                    f'{parsed["filename"]!r}) in {img_root}')
         width, height = parsed['width'], parsed['height']
         if width <= 0 or height <= 0:
             width, height = _image_size(osp.join(img_root, file_name))
@@ -193,18 +200,28 @@ def voc_to_coco(voc_root, split, classes=('ship', ), ann_dir='Annotations', img_
         for obj in parsed['objects']:
             box = voc_box_to_coco(obj['bbox'], box_convention, width, height)
             if box[2] <= 0 or box[3] <= 0:
-                raise VOCFormatError(xml_path, f'box {obj["bbox"]} is empty inside the '
-                                     f'{width}x{height} image')
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=coco_id, category_id=cat_ids[obj['name']],
-                bbox=box, area=box[2] * box[3], iscrowd=0))
+                raise VOCFormatError(
+                    xml_path, f'box {obj["bbox"]} is empty inside the '
+                    f'{width}x{height} image')
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=coco_id,
+                    category_id=cat_ids[obj['name']],
+                    bbox=box,
+                    area=box[2] * box[3],
+                    iscrowd=0))
     if skipped:
-        print_log(f'{split}: skipped {len(skipped)} image(s) without objects (e.g. '
-                  f'{", ".join(skipped[:5])})', logger='current', level=30)
+        print_log(
+            f'{split}: skipped {len(skipped)} image(s) without objects (e.g. '
+            f'{", ".join(skipped[:5])})',
+            logger='current',
+            level=30)
     return dict(
         info=dict(description=f'{osp.basename(osp.normpath(voc_root))} {split} '
                   f'(converted from VOC, box convention {box_convention!r})'),
-        images=images, annotations=annotations,
+        images=images,
+        annotations=annotations,
         categories=[dict(id=i, name=n, supercategory='none') for n, i in cat_ids.items()])
 
 

@@ -14,7 +14,6 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from sar_mm.registry import TRANSFORMS
-
 from .utils import F32_MAX, check_range, finite_float32
 
 # 1 - min(x) is clamped to this value, so constant channels give a finite exponent m.
@@ -106,8 +105,12 @@ class DRAAToneMapping(BaseTransform):
         test_mode (bool): Use the midpoint brightness instead of a random one. Defaults to False.
     """
 
-    def __init__(self, brightness_range=(3.5, 4.5), mean=0.169, light_adaptation=1e-4,
-                 normalize='max', test_mode=False):
+    def __init__(self,
+                 brightness_range=(3.5, 4.5),
+                 mean=0.169,
+                 light_adaptation=1e-4,
+                 normalize='max',
+                 test_mode=False):
         self.brightness_range = check_range('brightness_range', brightness_range)
         if self.brightness_range[0] <= 0:
             raise ValueError(f'brightness_range must be > 0, got {brightness_range!r}')
@@ -162,7 +165,7 @@ class DRAAToneMapping(BaseTransform):
         u, lam = self.mean, self.light_adaptation
         x, x_min = self._normalise(channel)
         gap = max(1.0 - x_min, _MIN_GAP)
-        exponent = np.float32(0.3 + 0.7 * ((1.0 - u) / gap) ** 1.4)
+        exponent = np.float32(0.3 + 0.7 * ((1.0 - u) / gap)**1.4)
         base_min = np.float32(brightness * (1.0 - lam) * u)  # b*a at x = 0
         sigma = x * np.float32(brightness * lam)
         sigma += base_min  # b*a
@@ -227,8 +230,12 @@ class DRAAPercentileTruncation(BaseTransform):
             None uses all (exact). Defaults to 65536.
     """
 
-    def __init__(self, truncation_range=(0.0, 2.0), test_truncation=None, out_range=(0.0, 1.0),
-                 test_mode=False, max_samples=65536):
+    def __init__(self,
+                 truncation_range=(0.0, 2.0),
+                 test_truncation=None,
+                 out_range=(0.0, 1.0),
+                 test_mode=False,
+                 max_samples=65536):
         self.truncation_range = check_range('truncation_range', truncation_range, low=0)
         if self.truncation_range[1] >= 50:
             raise ValueError(f'truncation_range must be below 50, got {truncation_range!r}')

@@ -33,16 +33,19 @@ def counting_filter(binary, window=7, min_count=15):
         min_count (int): Ones needed in the window. Defaults to 15.
     """
     import cv2
-    counts = cv2.boxFilter(binary.astype(np.float32), -1, (window, window), normalize=False,
-                           borderType=cv2.BORDER_CONSTANT)
+    counts = cv2.boxFilter(
+        binary.astype(np.float32),
+        -1, (window, window),
+        normalize=False,
+        borderType=cv2.BORDER_CONSTANT)
     return binary & (counts >= min_count - 0.5)
 
 
 def largest_region(binary):
     """The filled interior of the largest external contour of ``binary`` (all False if none)."""
     import cv2
-    contours, _ = cv2.findContours(binary.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(
+        binary.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     out = np.zeros(binary.shape, np.uint8)
     if contours:
         biggest = max(contours, key=cv2.contourArea)
@@ -50,8 +53,12 @@ def largest_region(binary):
     return out.astype(bool)
 
 
-def mstar_target_shadow_masks(image, target_percentile=70.0, shadow_percentile=50.0, window=7,
-                              min_count=15, shadow_box=MSTAR_SHADOW_BOX,
+def mstar_target_shadow_masks(image,
+                              target_percentile=70.0,
+                              shadow_percentile=50.0,
+                              window=7,
+                              min_count=15,
+                              shadow_box=MSTAR_SHADOW_BOX,
                               reference_size=MSTAR_REFERENCE_SIZE):
     """Heuristic target and shadow masks of an MSTAR-like chip (SAR-HUB's ``KP_visual``).
 
@@ -209,7 +216,11 @@ class SARTargetShadowRegions(BaseTransform):
 
     SOURCES = ('mstar', 'mask_file', 'boxes')
 
-    def __init__(self, source='mstar', mask_dir=None, mask_suffix='.png', boxes=None,
+    def __init__(self,
+                 source='mstar',
+                 mask_dir=None,
+                 mask_suffix='.png',
+                 boxes=None,
                  heuristic=None):
         if source not in self.SOURCES:
             raise ValueError(f'source must be one of {self.SOURCES}, got {source!r}')
@@ -244,8 +255,7 @@ class SARTargetShadowRegions(BaseTransform):
             region = read_region_file(mask_path)
         else:
             entry = self._boxes_for(path)
-            region = boxes_to_region(ori_shape or shape, entry.get('target'),
-                                     entry.get('shadow'))
+            region = boxes_to_region(ori_shape or shape, entry.get('target'), entry.get('shadow'))
             mask_path = self.boxes
         if region.shape != tuple(shape):
             if region.shape[0] < shape[0] or region.shape[1] < shape[1]:
@@ -255,8 +265,8 @@ class SARTargetShadowRegions(BaseTransform):
         return region
 
     def transform(self, results):
-        results['kp_region'] = self.region_for(results.get('img_path', ''), results['img'],
-                                               results.get('ori_shape'))
+        results['kp_region'] = self.region_for(
+            results.get('img_path', ''), results['img'], results.get('ori_shape'))
         return results
 
     def __repr__(self):

@@ -16,7 +16,7 @@ _OUTPUT_KINDS = ('amplitude', 'intensity', 'db', 'complex')
 def _to_intensity(array, kind):
     """Intensity |s|^2 from complex, amplitude, intensity or dB values."""
     if np.iscomplexobj(array):
-        return (array.real.astype(np.float32) ** 2 + array.imag.astype(np.float32) ** 2)
+        return (array.real.astype(np.float32)**2 + array.imag.astype(np.float32)**2)
     if kind == 'amplitude':
         return array * array
     if kind == 'db':
@@ -59,8 +59,14 @@ class LoadSARImage(BaseTransform):
         fill_value (float): Replacement for non-finite pixels. Defaults to 0.
     """
 
-    def __init__(self, file_kind='amplitude', to='amplitude', bands=None, db_floor=1e-10,
-                 repeat_to=None, nonfinite='fill', fill_value=0.0):
+    def __init__(self,
+                 file_kind='amplitude',
+                 to='amplitude',
+                 bands=None,
+                 db_floor=1e-10,
+                 repeat_to=None,
+                 nonfinite='fill',
+                 fill_value=0.0):
         if file_kind not in _FILE_KINDS:
             raise ValueError(f'file_kind must be one of {_FILE_KINDS}, got {file_kind!r}')
         if to not in _OUTPUT_KINDS:
@@ -82,8 +88,9 @@ class LoadSARImage(BaseTransform):
         if self.file_kind != 'complex_pairs' or np.iscomplexobj(array):
             return array
         if array.shape[2] % 2:
-            raise SARFileError(path, f"file_kind='complex_pairs' needs an even number of bands "
-                               f'(re, im, ...), got {array.shape[2]}')
+            raise SARFileError(
+                path, f"file_kind='complex_pairs' needs an even number of bands "
+                f'(re, im, ...), got {array.shape[2]}')
         return (array[:, :, 0::2] + 1j * array[:, :, 1::2]).astype(np.complex64)
 
     def _select_bands(self, array, path):
@@ -99,7 +106,7 @@ class LoadSARImage(BaseTransform):
         if self.to == 'complex':
             if not np.iscomplexobj(array):
                 raise SARFileError(path, "to='complex' needs complex data, got real values")
-            out = np.empty(array.shape[:2] + (2 * array.shape[2],), np.float32)
+            out = np.empty(array.shape[:2] + (2 * array.shape[2], ), np.float32)
             out[:, :, 0::2] = array.real
             out[:, :, 1::2] = array.imag
             return out
@@ -122,8 +129,10 @@ class LoadSARImage(BaseTransform):
         if self.nonfinite == 'raise':
             raise SARFileError(path, f'{count} NaN/Inf values (nonfinite="raise")')
         if self.nonfinite_counts[path] == 0:
-            print_log(f'{path}: replaced {count} NaN/Inf values with {self.fill_value}',
-                      logger='current', level=30)
+            print_log(
+                f'{path}: replaced {count} NaN/Inf values with {self.fill_value}',
+                logger='current',
+                level=30)
         self.nonfinite_counts[path] += count
         array = array.copy()
         array[~finite] = self.fill_value
@@ -153,7 +162,9 @@ class LoadSARImage(BaseTransform):
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         results['sar_meta'] = dict(
-            dtype=dtype, num_bands=num_bands, domain=self.to,
+            dtype=dtype,
+            num_bands=num_bands,
+            domain=self.to,
             value_range=(float(img.min()), float(img.max())))
         return results
 

@@ -18,6 +18,11 @@ class LoadModalityPair(BaseTransform):
 
     Required keys: ``img_paths`` (one path per modality, e.g. from
     :class:`PairedModalityDataset`).
+    Optional keys (set by datasets that know their files' band layout, e.g. :class:`DFC2020`,
+    :class:`METERML`): ``modality_band_counts`` (bands each file must hold, e.g. ``(2, 13)``
+    for a Sentinel-1 VV/VH + Sentinel-2 L1C pair; a file with another count is an error naming
+    it) and ``modality_bands`` (per modality, the band indices to keep, in order, e.g.
+    ``((0, 1), (1, 2, 3, 7))`` for VV, VH + B2, B3, B4, B8).
     Added keys: ``img``, ``img_shape``, ``ori_shape``, ``modality_channels`` (channels per
     modality; add it to ``PackInputs``'s ``meta_keys`` to let the model check it).
 
@@ -31,7 +36,8 @@ class LoadModalityPair(BaseTransform):
             given. Defaults to None.
     """
 
-    def __init__(self, loaders=(dict(type='LoadSARImage'), dict(type='LoadSARImage')),
+    def __init__(self,
+                 loaders=(dict(type='LoadSARImage'), dict(type='LoadSARImage')),
                  channels=None):
         loaders = list(loaders)
         if len(loaders) < 2:
@@ -48,6 +54,12 @@ class LoadModalityPair(BaseTransform):
         if paths is None or len(paths) != len(self.loaders):
             raise KeyError(f'LoadModalityPair: results need img_paths with {len(self.loaders)} '
                            f'paths (one per modality), got {paths!r}')
+        counts = results.get('modality_band_counts')
+        bands = results.get('modality_bands')
+        for name, value in (('modality_band_counts', counts), ('modality_bands', bands)):
+            if value is not None and len(value) != len(self.loaders):
+                raise ValueError(f'LoadModalityPair: {name} has {len(value)} entries for '
+                                 f'{len(self.loaders)} modalities: {value!r}')
         images = []
         for index, (loader, path) in enumerate(zip(self.loaders, paths)):
             out = loader(dict(img_path=path))
@@ -55,6 +67,12 @@ class LoadModalityPair(BaseTransform):
                 raise ValueError(f'LoadModalityPair: loader {index} returned nothing for {path}')
             img = np.asarray(out['img'])
             img = img[:, :, None] if img.ndim == 2 else img  # (H, W, c_m)
+            if counts is not None and counts[index] is not None and \
+                    img.shape[2] != int(counts[index]):
+                raise ValueError(f'{path}: {img.shape[2]} bands, but this file of modality '
+                                 f'{index} should hold {int(counts[index])}')
+            if bands is not None and bands[index] is not None:
+                img = img[:, :, list(bands[index])]  # (H, W, selected bands)
             if self.channels is not None and img.shape[2] != self.channels[index]:
                 raise ValueError(f'{path}: {img.shape[2]} channels, but modality {index} of the '
                                  f'pair should have {self.channels[index]} '

@@ -11,7 +11,6 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from sar_mm.registry import TRANSFORMS
-
 from .utils import check_range, finite_float64, to_float32
 
 # Value domains an image in a pipeline can hold (same names as LoadSARImage's ``to``).
@@ -123,9 +122,9 @@ class RandomCalibrationGain(BaseTransform):
         gain = float(np.random.uniform(*self.gain_db_range))
         img = finite_float64(results['img'])
         if self.domain == 'intensity':
-            out = img * 10.0 ** (gain / 10.0)
+            out = img * 10.0**(gain / 10.0)
         elif self.domain == 'amplitude':
-            out = img * 10.0 ** (gain / 20.0)
+            out = img * 10.0**(gain / 20.0)
         else:
             out = img + gain
         results['img'] = to_float32(out)
@@ -160,7 +159,10 @@ class SARLogNormalize(BaseTransform):
             ``10*log10(db_floor)`` dB instead of -Inf. Defaults to 1e-10.
     """
 
-    def __init__(self, domain='amplitude', clip_db=(-25.0, 5.0), out_range=(0.0, 1.0),
+    def __init__(self,
+                 domain='amplitude',
+                 clip_db=(-25.0, 5.0),
+                 out_range=(0.0, 1.0),
                  db_floor=1e-10):
         self.domain = _check_domain(domain)
         self.clip_db = check_range('clip_db', clip_db, strict=True)
@@ -176,7 +178,7 @@ class SARLogNormalize(BaseTransform):
             if self.domain == 'db':
                 db = img.copy()
             else:
-                intensity = np.abs(img) ** 2 if self.domain == 'amplitude' else img
+                intensity = np.abs(img)**2 if self.domain == 'amplitude' else img
                 db = 10.0 * np.log10(np.maximum(intensity, self.db_floor))
         # non-finite pixels: +Inf -> hi, NaN and -Inf -> lo, whatever the domain
         db = np.where(np.isposinf(img), hi, np.where(np.isfinite(img), db, lo))

@@ -79,11 +79,15 @@ def allowed_checkpoint_globals():
         ``builtins.getattr``, a getattr restricted to ``HistoryBuffer``'s statistics methods.
     """
     multiarray = np.core.multiarray  # numpy < 2 (pinned)
-    allowed = [multiarray.scalar, multiarray._reconstruct, np.ndarray, np.dtype, HistoryBuffer,
-               (_history_buffer_getattr, 'builtins.getattr')]
+    allowed = [
+        multiarray.scalar, multiarray._reconstruct, np.ndarray, np.dtype, HistoryBuffer,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ]
     # The concrete dtype classes (numpy>=1.25 pickles dtypes by their class, e.g. Float64DType).
-    allowed += [type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64,
-                                            np.int32, np.int16, np.int8, np.uint8, np.bool_)]
+    allowed += [
+        type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32,
+                                    np.int16, np.int8, np.uint8, np.bool_)
+    ]
     return allowed + list(_EXTRA_GLOBALS)
 
 
@@ -129,8 +133,8 @@ def load_checkpoint_file(filename, map_location=None):
         except (ImportError, AttributeError):
             pass
         offending = [g for g in offending if g not in allowed]
-        what = (', '.join(dict.fromkeys(offending)) if offending else
-                'objects of a plain pickle or legacy (non-zip) torch file')
+        what = (', '.join(dict.fromkeys(offending))
+                if offending else 'objects of a plain pickle or legacy (non-zip) torch file')
         raise UnsafeCheckpointError(
             f'{filename}: refused to load this checkpoint: it contains pickled objects that '
             f'are not on sar_mm\'s allow-list for mmengine checkpoints: {what}. Only load '
@@ -179,8 +183,9 @@ def _corrupt(filename, err):
     size = osp.getsize(filename)
     text = str(err)
     found = re.search(r'WeightsUnpickler error:\s*(.+)', text)
-    first = (found.group(1).strip() if found else
-             text.strip().splitlines()[0] if text.strip() else type(err).__name__)
+    first = (
+        found.group(1).strip()
+        if found else text.strip().splitlines()[0] if text.strip() else type(err).__name__)
     return CorruptCheckpointError(
         f'{filename}: the checkpoint is truncated or corrupt ({size} bytes; torch: {first}). '
         'It was probably cut short by a crash or a full disk while being saved; use an earlier '
@@ -213,8 +218,10 @@ def find_resumable_checkpoint(work_dir, logger=None):
             continue
         tried.add(path)
         if not osp.isfile(path):
-            print_log(f'auto-resume: skipped {path}: named by {pointer} but missing',
-                      logger=logger or 'current', level=30)
+            print_log(
+                f'auto-resume: skipped {path}: named by {pointer} but missing',
+                logger=logger or 'current',
+                level=30)
             continue
         try:
             load_checkpoint_file(path, map_location='cpu')
@@ -233,8 +240,8 @@ def atomic_save_checkpoint(checkpoint, filename, file_client_args=None, backend_
     (``s3://``, ``pavi://``, ...) go to mmengine's own function.
     """
     if '://' in str(filename):
-        return _MMENGINE_SAVE(checkpoint, filename, file_client_args=file_client_args,
-                              backend_args=backend_args)
+        return _MMENGINE_SAVE(
+            checkpoint, filename, file_client_args=file_client_args, backend_args=backend_args)
     folder = osp.dirname(osp.abspath(filename))
     os.makedirs(folder, exist_ok=True)
     tmp = osp.join(folder, f'.{osp.basename(filename)}.tmp{os.getpid()}')

@@ -68,9 +68,8 @@ def extract_backbone(state_dict, prefix='backbone.'):
         prefix += '.'
     out = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     if not out:
-        raise KeyError(
-            f'no key of the checkpoint starts with {prefix!r}; available prefixes: '
-            f'{prefix_counts(state_dict) or "none (empty state dict)"}')
+        raise KeyError(f'no key of the checkpoint starts with {prefix!r}; available prefixes: '
+                       f'{prefix_counts(state_dict) or "none (empty state dict)"}')
     return out
 
 
@@ -117,10 +116,10 @@ def mmpretrain_vit_to_mmseg(state_dict):
                          f'{unsupported[:5]}')
     dropped = [k for k in state_dict if k.startswith('ln2.')]
     if dropped:
-        print_log(f'dropped {dropped} (mmpretrain avg_featmap norm; no mmseg counterpart)',
-                  logger='current')
-    return _rename({k: v for k, v in state_dict.items() if k not in dropped},
-                   _MMPRETRAIN_TO_MMSEG)
+        print_log(
+            f'dropped {dropped} (mmpretrain avg_featmap norm; no mmseg counterpart)',
+            logger='current')
+    return _rename({k: v for k, v in state_dict.items() if k not in dropped}, _MMPRETRAIN_TO_MMSEG)
 
 
 def mmseg_vit_to_mmpretrain(state_dict):
@@ -137,10 +136,9 @@ _MMPRETRAIN_STEM_TO_PLAIN = (
      lambda m: f'stem.{3 * int(m.group(1)) + 1}.{m.group(2)}'),
 )
 _PLAIN_STEM_TO_MMPRETRAIN = (
-    (r'^stem\.(\d+)\.(\w+)$',
-     lambda m: (f'stem.{int(m.group(1)) // 3}.conv.{m.group(2)}' if int(m.group(1)) % 3 == 0
-                else f'stem.{int(m.group(1)) // 3}.bn.{m.group(2)}')),
-)
+    (r'^stem\.(\d+)\.(\w+)$', lambda m:
+     (f'stem.{int(m.group(1)) // 3}.conv.{m.group(2)}'
+      if int(m.group(1)) % 3 == 0 else f'stem.{int(m.group(1)) // 3}.bn.{m.group(2)}')), )
 
 # (description, renaming rules) of the key layouts match_key_layout tries.
 _KEY_LAYOUTS = (
@@ -179,6 +177,6 @@ def match_key_layout(state_dict, target_keys):
             best, best_hits, best_name = renamed, hits, name
     if best_name is not None:
         changed = len(set(best) - set(state_dict))
-        print_log(f'renamed {changed} checkpoint keys to fit the model: {best_name}',
-                  logger='current')
+        print_log(
+            f'renamed {changed} checkpoint keys to fit the model: {best_name}', logger='current')
     return best, best_name

@@ -37,17 +37,28 @@ def _extract_prefix(state_dict, prefix, source):
 def _prefix_hint(report):
     """Prefixes that, stripped from unexpected keys, give missing ones (a forgotten prefix)."""
     missing = set(report['missing'])
-    found = {k.split('.')[0] + '.' for k in report['unexpected']
-             if '.' in k and k.split('.', 1)[1] in missing}
+    found = {
+        k.split('.')[0] + '.'
+        for k in report['unexpected'] if '.' in k and k.split('.', 1)[1] in missing
+    }
     if not found:
         return ''
     return (f'\n  (the checkpoint has keys under {sorted(found)}: set init_cfg prefix (the '
             f"loader's prefix argument), e.g. prefix={sorted(found)[0]!r})")
 
 
-def load_weights_strictly(model, checkpoint, source=None, target=None, *, prefix=None,
-                          exclude_prefixes=(), missing='raise', unexpected='raise',
-                          first_layer_key=None, map_location='cpu', logger=None):
+def load_weights_strictly(model,
+                          checkpoint,
+                          source=None,
+                          target=None,
+                          *,
+                          prefix=None,
+                          exclude_prefixes=(),
+                          missing='raise',
+                          unexpected='raise',
+                          first_layer_key=None,
+                          map_location='cpu',
+                          logger=None):
     """Load a checkpoint into ``model``: every key must fit, after adaptation.
 
     Steps: read the file (any mmengine ``CheckpointLoader`` scheme; local files with sar_mm's
@@ -118,8 +129,10 @@ def load_weights_strictly(model, checkpoint, source=None, target=None, *, prefix
 
     name = type(model).__name__
     state_dict, report = _adapt(state_dict, model, first_layer_key=first_layer_key)
-    report['missing'] = [k for k in report['missing'] if not k.endswith('num_batches_tracked')
-                         and not (excluded and k.startswith(excluded))]
+    report['missing'] = [
+        k for k in report['missing']
+        if not k.endswith('num_batches_tracked') and not (excluded and k.startswith(excluded))
+    ]
     if (report['mismatched'] or (report['missing'] and missing == 'raise')
             or (report['unexpected'] and unexpected == 'raise')):
         what = name if target is None else f'{target} ({name})'
@@ -130,11 +143,16 @@ def load_weights_strictly(model, checkpoint, source=None, target=None, *, prefix
             f'{described} does not fit {what} ({policy}after adapting: '
             f'{report["adapted"] or "nothing"}):\n{describe_mismatch(report)}{hint}')
     if report['missing'] or report['unexpected']:
-        print_log(f'{described} -> {name}: loaded with differences:\n'
-                  f'{describe_mismatch(report)}', logger=logger or 'current', level=30)
+        print_log(
+            f'{described} -> {name}: loaded with differences:\n'
+            f'{describe_mismatch(report)}',
+            logger=logger or 'current',
+            level=30)
     model.load_state_dict(state_dict, strict=False)
     if logger is not None:
-        print_log(f'loaded {len(state_dict) - len(report["unexpected"])} tensors from '
-                  f'{described} into {name}' + (f' (adapted: {"; ".join(report["adapted"])})'
-                                                if report['adapted'] else ''), logger=logger)
+        print_log(
+            f'loaded {len(state_dict) - len(report["unexpected"])} tensors from '
+            f'{described} into {name}' +
+            (f' (adapted: {"; ".join(report["adapted"])})' if report['adapted'] else ''),
+            logger=logger)
     return checkpoint

@@ -72,8 +72,13 @@ class AdaptivePretrainedInit(PretrainedInit):
             one (see :data:`~.surgery.FIRST_LAYER_KEYS`).
     """
 
-    def __init__(self, checkpoint, prefix=None, map_location='cpu', missing='raise',
-                 unexpected='warn', first_layer_key=None):
+    def __init__(self,
+                 checkpoint,
+                 prefix=None,
+                 map_location='cpu',
+                 missing='raise',
+                 unexpected='warn',
+                 first_layer_key=None):
         super().__init__(checkpoint, prefix=prefix, map_location=map_location)
         for name, value in (('missing', missing), ('unexpected', unexpected)):
             if value not in ('raise', 'warn'):
@@ -86,9 +91,14 @@ class AdaptivePretrainedInit(PretrainedInit):
     def __call__(self, module):
         source = f'{self.prefix!r} of {self.checkpoint}' if self.prefix else self.checkpoint
         print_log(f'load {source} into {type(module).__name__}', logger='current')
-        load_weights_strictly(module, self.checkpoint, prefix=self.prefix,
-                              missing=self.missing, unexpected=self.unexpected,
-                              first_layer_key=self.first_layer_key,
-                              map_location=self.map_location, logger='current')
+        load_weights_strictly(
+            module,
+            self.checkpoint,
+            prefix=self.prefix,
+            missing=self.missing,
+            unexpected=self.unexpected,
+            first_layer_key=self.first_layer_key,
+            map_location=self.map_location,
+            logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())

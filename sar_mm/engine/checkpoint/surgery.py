@@ -53,8 +53,10 @@ def find_first_layer_key(state_dict, first_layer_key=None):
         str: ``first_layer_key``, else the first of :data:`FIRST_LAYER_KEYS` present, else the
         first 4-D ``*weight`` tensor of the state dict (logged as a guess).
     """
-    conv_keys = [k for k, v in state_dict.items()
-                 if torch.is_tensor(v) and v.ndim == 4 and k.endswith('weight')]
+    conv_keys = [
+        k for k, v in state_dict.items()
+        if torch.is_tensor(v) and v.ndim == 4 and k.endswith('weight')
+    ]
     if first_layer_key is not None:
         if first_layer_key not in state_dict or state_dict[first_layer_key].ndim != 4:
             raise KeyError(f'first_layer_key {first_layer_key!r} is not a 4-D weight of the '
@@ -154,8 +156,7 @@ def interpolate_pos_embed(pos_embed, new_hw, num_extra_tokens=1, src_hw=None, mo
     if src_hw[0] * src_hw[1] + num_extra_tokens != length:
         raise ValueError(f'pos_embed has {length} tokens, not {num_extra_tokens} + '
                          f'{src_hw[0]}x{src_hw[1]}')
-    out = resize_pos_embed(pos_embed, src_hw, new_hw, mode=mode,
-                           num_extra_tokens=num_extra_tokens)
+    out = resize_pos_embed(pos_embed, src_hw, new_hw, mode=mode, num_extra_tokens=num_extra_tokens)
     out = out.clone() if out is pos_embed else out.contiguous()
     _log(f'position embedding resized from a {src_hw[0]}x{src_hw[1]} to a '
          f'{new_hw[0]}x{new_hw[1]} patch grid ({mode}, {num_extra_tokens} extra token(s) kept): '
@@ -210,9 +211,8 @@ def _adapt(state_dict, model, first_layer_key=None, num_extra_tokens=None, match
         return tuple(t.shape)
 
     # Input channels of the first layer.
-    channel_mismatch = any(
-        v.ndim == 4 and torch.is_tensor(new.get(k)) and new[k].ndim == 4
-        and new[k].shape[1] != v.shape[1] for k, v in target.items())
+    channel_mismatch = any(v.ndim == 4 and torch.is_tensor(new.get(k)) and new[k].ndim == 4
+                           and new[k].shape[1] != v.shape[1] for k, v in target.items())
     key = find_first_layer_key(target, first_layer_key) if channel_mismatch else None
     if key is not None and key in new and torch.is_tensor(new[key]) and new[key].ndim == 4:
         src, dst = shape(new[key]), shape(target[key])
@@ -241,14 +241,19 @@ def _adapt(state_dict, model, first_layer_key=None, num_extra_tokens=None, match
 
     report['missing'] = [k for k in target if k not in new]
     report['unexpected'] = [k for k in new if k not in target]
-    report['mismatched'] = [(k, shape(new[k]), shape(target[k])) for k in target
-                            if k in new and torch.is_tensor(new[k])
-                            and shape(new[k]) != shape(target[k])]
+    report['mismatched'] = [
+        (k, shape(new[k]), shape(target[k])) for k in target
+        if k in new and torch.is_tensor(new[k]) and shape(new[k]) != shape(target[k])
+    ]
     return new, report
 
 
-def adapt_state_dict_to_model(state_dict, model, first_layer_key=None, num_extra_tokens=None,
-                              strict=True, match_layout=True):
+def adapt_state_dict_to_model(state_dict,
+                              model,
+                              first_layer_key=None,
+                              num_extra_tokens=None,
+                              strict=True,
+                              match_layout=True):
     """Adapt ``state_dict`` to ``model``'s input channels and ViT grid, then check it fits.
 
     First, with ``match_layout``, keys are renamed to another codebase's layout of the same

@@ -5,9 +5,10 @@ from .knn_hook import KNNAccuracyHook, merge_shards
 from .rng_state_hook import RNGStateHook, get_process_rng_state, set_process_rng_state
 # codebase-specific: mmdet's and mmseg's HOOKS
 from .sar_visualization_hook import (SARDetVisualizationHook, SARSegVisualizationHook,
-                                    enable_show_dir, read_sar_for_display)
+                                     enable_show_dir, read_sar_for_display)
 
-__all__ = ['ClassCountsHook', 'dataset_class_counts', 'FreezeModulesHook', 'KNNAccuracyHook',
-           'merge_shards', 'RNGStateHook', 'get_process_rng_state', 'set_process_rng_state',
-           'SARDetVisualizationHook', 'SARSegVisualizationHook',
-           'enable_show_dir', 'read_sar_for_display']
+__all__ = [
+    'ClassCountsHook', 'dataset_class_counts', 'FreezeModulesHook', 'KNNAccuracyHook',
+    'merge_shards', 'RNGStateHook', 'get_process_rng_state', 'set_process_rng_state',
+    'SARDetVisualizationHook', 'SARSegVisualizationHook', 'enable_show_dir', 'read_sar_for_display'
+]

@@ -126,8 +126,16 @@ class KNNAccuracyHook(Hook):
     """
     priority = 'LOW'
 
-    def __init__(self, train_dataloader, val_dataloader, interval=1, by_epoch=True, k=20,
-                 temperature=0.07, use_neck=False, out_index=-1, evaluate_before_train=False,
+    def __init__(self,
+                 train_dataloader,
+                 val_dataloader,
+                 interval=1,
+                 by_epoch=True,
+                 k=20,
+                 temperature=0.07,
+                 use_neck=False,
+                 out_index=-1,
+                 evaluate_before_train=False,
                  prefix='knn'):
         if int(interval) != interval or interval < 1:
             raise ValueError(f'KNNAccuracyHook: interval must be a positive integer, got '
@@ -234,8 +242,9 @@ class KNNAccuracyHook(Hook):
         finally:
             model.train(was_training)
         classes = self._loaders['train'].dataset.metainfo.get('classes')
-        num_classes = max(len(classes) if classes else 0,
-                          int(max(bank_labels.max(), query_labels.max())) + 1)
+        num_classes = max(
+            len(classes) if classes else 0,
+            int(max(bank_labels.max(), query_labels.max())) + 1)
         preds = weighted_knn_predict(bank_feats, bank_labels, query_feats, num_classes, self.ks,
                                      self.temperature)
         results = {}
@@ -261,11 +270,11 @@ class KNNAccuracyHook(Hook):
 
     # the loops count runner.iter / runner.epoch up after these hooks: +1 for the one just done
     def after_train_epoch(self, runner):
-        if self.by_epoch and (self.every_n_epochs(runner, self.interval) or
-                              self.is_last_train_epoch(runner)):
+        if self.by_epoch and (self.every_n_epochs(runner, self.interval)
+                              or self.is_last_train_epoch(runner)):
             self.evaluate(runner, runner.iter, runner.epoch + 1)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        if not self.by_epoch and (self.every_n_train_iters(runner, self.interval) or
-                                  self.is_last_train_iter(runner)):
+        if not self.by_epoch and (self.every_n_train_iters(runner, self.interval)
+                                  or self.is_last_train_iter(runner)):
             self.evaluate(runner, runner.iter + 1, runner.epoch)

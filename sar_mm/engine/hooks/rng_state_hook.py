@@ -41,10 +41,16 @@ def get_process_rng_state() -> dict:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         cuda = [s.clone() for s in torch.cuda.get_rng_state_all()]
     return dict(
-        python=dict(version=int(version), state=torch.tensor(py_state, dtype=torch.int64),
-                    gauss=None if gauss is None else float(gauss)),
-        numpy=dict(name=str(name), keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos),
-                   has_gauss=int(has_gauss), cached_gaussian=float(cached)),
+        python=dict(
+            version=int(version),
+            state=torch.tensor(py_state, dtype=torch.int64),
+            gauss=None if gauss is None else float(gauss)),
+        numpy=dict(
+            name=str(name),
+            keys=torch.from_numpy(keys.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached_gaussian=float(cached)),
         torch=dict(cpu=torch.get_rng_state().clone(), cuda=cuda))
 
 
@@ -69,9 +75,11 @@ def set_process_rng_state(state: dict, source: str = 'the RNG state') -> None:
     torch.set_rng_state(cpu)
     if cuda and torch.cuda.is_available():
         if len(cuda) != torch.cuda.device_count():
-            print_log(f'{source}: {len(cuda)} CUDA generator states saved, '
-                      f'{torch.cuda.device_count()} devices now; CUDA generators not restored',
-                      logger='current', level=30)
+            print_log(
+                f'{source}: {len(cuda)} CUDA generator states saved, '
+                f'{torch.cuda.device_count()} devices now; CUDA generators not restored',
+                logger='current',
+                level=30)
         else:
             torch.cuda.set_rng_state_all(cuda)
 
@@ -173,9 +181,11 @@ class RNGStateHook(Hook):
         loop = runner.train_loop
         self._enabled = isinstance(loop, EpochBasedTrainLoop)
         if not self._enabled:
-            print_log(f'RNGStateHook: {type(loop).__name__} is not epoch-based; random streams '
-                      'are not saved in checkpoints (see docs/reproducibility.md)',
-                      logger='current', level=30)
+            print_log(
+                f'RNGStateHook: {type(loop).__name__} is not epoch-based; random streams '
+                'are not saved in checkpoints (see docs/reproducibility.md)',
+                logger='current',
+                level=30)
             return
         loader = loop.dataloader
         self._num_workers = int(getattr(loader, 'num_workers', 0) or 0)
@@ -194,18 +204,23 @@ class RNGStateHook(Hook):
         source = getattr(runner, '_load_from', None) or 'the resumed checkpoint'
         saved = checkpoint.get(RNG_STATE_KEY)
         if saved is None:
-            print_log(f'RNGStateHook: {source} holds no random-generator states (saved without '
-                      'RNGStateHook); the random streams restart from the seed',
-                      logger='current', level=30)
+            print_log(
+                f'RNGStateHook: {source} holds no random-generator states (saved without '
+                'RNGStateHook); the random streams restart from the seed',
+                logger='current',
+                level=30)
             return
         if not isinstance(saved, dict) or not isinstance(saved.get('ranks'), (list, tuple)):
             raise ValueError(f'{source}: checkpoint[{RNG_STATE_KEY!r}] is not the dict with a '
                              "'ranks' list that RNGStateHook saves")
         world_size = get_world_size()
         if len(saved['ranks']) != world_size:
-            print_log(f'RNGStateHook: {source} holds the random states of '
-                      f"{len(saved['ranks'])} processes, this run has {world_size}; the random "
-                      'streams restart from the seed', logger='current', level=30)
+            print_log(
+                f'RNGStateHook: {source} holds the random states of '
+                f"{len(saved['ranks'])} processes, this run has {world_size}; the random "
+                'streams restart from the seed',
+                logger='current',
+                level=30)
             return
         mine = saved['ranks'][get_rank()]
         self._pending = dict(epoch=int(saved['epoch']), state=mine['process'], source=source)
@@ -215,10 +230,13 @@ class RNGStateHook(Hook):
             loader = runner.train_dataloader
             current = int(getattr(loader, 'num_workers', 0) or 0)
             if num_workers != current or not loader.persistent_workers:
-                print_log(f'RNGStateHook: {source} saved {num_workers} persistent data-loader '
-                          f'workers, this run has {current}'
-                          f"{'' if loader.persistent_workers else ' non-persistent'}; their "
-                          'streams restart from the worker seeds', logger='current', level=30)
+                print_log(
+                    f'RNGStateHook: {source} saved {num_workers} persistent data-loader '
+                    f'workers, this run has {current}'
+                    f"{'' if loader.persistent_workers else ' non-persistent'}; their "
+                    'streams restart from the worker seeds',
+                    logger='current',
+                    level=30)
             else:
                 self._resumed_workers = list(workers)
 
@@ -248,8 +266,8 @@ class RNGStateHook(Hook):
             workers = [self._worker_states.get(i) for i in range(self._num_workers)]
         mine = dict(process=state, workers=workers)
         ranks = all_gather_object(mine) if is_distributed() else [mine]
-        self._record = dict(epoch=runner.epoch + 1, iter=runner.iter,
-                            num_workers=self._num_workers, ranks=ranks)
+        self._record = dict(
+            epoch=runner.epoch + 1, iter=runner.iter, num_workers=self._num_workers, ranks=ranks)
         # the next epoch starts from these states whatever runs in between (validation, ...)
         self._pending = dict(epoch=runner.epoch + 1, state=state, source='the last epoch end')
 

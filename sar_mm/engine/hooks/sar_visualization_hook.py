@@ -104,9 +104,13 @@ class SARDetVisualizationHook(DetVisualizationHook):
         if step % self.interval == 0:
             path = outputs[0].img_path
             self._visualizer.add_datasample(
-                osp.basename(path) if self.show else 'val_img', self._image(path),
-                data_sample=outputs[0], show=self.show, wait_time=self.wait_time,
-                pred_score_thr=self.score_thr, step=step)
+                osp.basename(path) if self.show else 'val_img',
+                self._image(path),
+                data_sample=outputs[0],
+                show=self.show,
+                wait_time=self.wait_time,
+                pred_score_thr=self.score_thr,
+                step=step)
 
     def after_test_iter(self, runner, batch_idx, data_batch, outputs):
         """Draw every test image; write it to ``test_out_dir`` as PNG when that is set."""
@@ -119,8 +123,11 @@ class SARDetVisualizationHook(DetVisualizationHook):
             self._test_index += 1
             path = sample.img_path
             self._visualizer.add_datasample(
-                osp.basename(path) if self.show else 'test_img', self._image(path),
-                data_sample=sample, show=self.show, wait_time=self.wait_time,
+                osp.basename(path) if self.show else 'test_img',
+                self._image(path),
+                data_sample=sample,
+                show=self.show,
+                wait_time=self.wait_time,
                 pred_score_thr=self.score_thr,
                 out_file=_png_path(self._out_dir, path) if self._out_dir else None,
                 step=self._test_index)
@@ -166,8 +173,11 @@ class SARSegVisualizationHook(SegVisualizationHook):
                 self._visualizer.add_datasample(
                     f'{mode}_{osp.basename(path)}',
                     read_sar_for_display(path, self.file_kind, self.low, self.high),
-                    data_sample=sample, show=self.show, wait_time=self.wait_time,
-                    out_file=_png_path(self._out_dir, path), step=runner.iter)
+                    data_sample=sample,
+                    show=self.show,
+                    wait_time=self.wait_time,
+                    out_file=_png_path(self._out_dir, path),
+                    step=runner.iter)
             return
         if self.every_n_inner_iters(batch_idx, self.interval):
             for sample in outputs:
@@ -175,7 +185,9 @@ class SARSegVisualizationHook(SegVisualizationHook):
                 self._visualizer.add_datasample(
                     f'{mode}_{osp.basename(path)}',
                     read_sar_for_display(path, self.file_kind, self.low, self.high),
-                    data_sample=sample, show=self.show, wait_time=self.wait_time,
+                    data_sample=sample,
+                    show=self.show,
+                    wait_time=self.wait_time,
                     step=runner.iter)
 
 

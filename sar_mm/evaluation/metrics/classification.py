@@ -96,8 +96,8 @@ class PerClassAccuracy(BaseMetric):
                 score = sample['pred_score']
                 result = dict(pred=int(score.argmax()), num_scores=int(score.numel()))
             else:
-                result = dict(pred=int(torch.as_tensor(sample['pred_label']).reshape(-1)[0]),
-                              num_scores=None)
+                result = dict(
+                    pred=int(torch.as_tensor(sample['pred_label']).reshape(-1)[0]), num_scores=None)
             result['gt'] = int(gt[0])
             self.results.append(result)
 
@@ -115,8 +115,8 @@ class PerClassAccuracy(BaseMetric):
         if classes and len(classes) != num_classes:
             raise ValueError(f'PerClassAccuracy: num_classes={num_classes} but the dataset '
                              f'has {len(classes)} classes')
-        names = [_metric_key(c) for c in classes] if classes else [str(i) for i in
-                                                                   range(num_classes)]
+        names = [_metric_key(c)
+                 for c in classes] if classes else [str(i) for i in range(num_classes)]
         # keep keys unique if two names only differ by the characters replaced
         seen = {}
         for i, name in enumerate(names):

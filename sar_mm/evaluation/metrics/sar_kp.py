@@ -7,8 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
 from sar_mm.datasets.transforms.foreground import cell_labels
-from sar_mm.models.explainers.knowledge_points import (DEFAULT_THRESHOLDS,
-                                                       count_knowledge_points)
+from sar_mm.models.explainers.knowledge_points import DEFAULT_THRESHOLDS, count_knowledge_points
 
 #: Per-image quantities averaged over the images (ratios and margins skip NaN: images without
 #: KPs, or without target/shadow cells).
@@ -43,8 +42,8 @@ def aggregate_kp_counts(per_image, thresholds=DEFAULT_THRESHOLDS):
         for name in RATIO_KEYS:
             values = [r[name] for r in rows if not math.isnan(r[name])]
             out[f'{key}/{name}'] = float(np.mean(values)) if values else math.nan
-        out[f'{key}/num_images_without_kp'] = sum(
-            r['num_foreground'] + r['num_background'] == 0 for r in rows)
+        out[f'{key}/num_images_without_kp'] = sum(r['num_foreground'] + r['num_background'] == 0
+                                                  for r in rows)
     return out
 
 
@@ -77,8 +76,11 @@ class SARKnowledgePointMetric(BaseMetric):
 
     default_prefix = 'sar_kp'
 
-    def __init__(self, thresholds: Sequence[float] = DEFAULT_THRESHOLDS, cell_size=None,
-                 collect_device='cpu', prefix=None):
+    def __init__(self,
+                 thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                 cell_size=None,
+                 collect_device='cpu',
+                 prefix=None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.thresholds = tuple(float(b) for b in thresholds)
         if not self.thresholds:
@@ -114,8 +116,10 @@ class SARKnowledgePointMetric(BaseMetric):
             entropy = entropy.detach().cpu().numpy() if hasattr(entropy, 'detach') \
                 else np.asarray(entropy)
             labels = self._labels(sample, entropy, name)
-            self.results.append(dict(name=name, counts=count_knowledge_points(
-                entropy, labels, self.thresholds, name)))
+            self.results.append(
+                dict(
+                    name=name,
+                    counts=count_knowledge_points(entropy, labels, self.thresholds, name)))
 
     def compute_metrics(self, results):
         self.per_image = [(r['name'], r['counts']) for r in results]

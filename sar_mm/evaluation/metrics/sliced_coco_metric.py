@@ -44,7 +44,11 @@ class SlicedCocoMetric(CocoMetric):
 
     default_prefix: Optional[str] = 'coco_scene'
 
-    def __init__(self, ann_file=None, iou_thr=0.5, class_agnostic=False, max_per_scene=None,
+    def __init__(self,
+                 ann_file=None,
+                 iou_thr=0.5,
+                 class_agnostic=False,
+                 max_per_scene=None,
                  **kwargs):
         metric = kwargs.pop('metric', 'bbox')
         if metric not in ('bbox', ['bbox']):
@@ -61,10 +65,12 @@ class SlicedCocoMetric(CocoMetric):
         """Keep each tile's predictions (tile coordinates) and its image id."""
         for sample in data_samples:
             pred = sample['pred_instances']
-            self.results.append(dict(img_id=sample['img_id'],
-                                     bboxes=pred['bboxes'].cpu().numpy(),
-                                     scores=pred['scores'].cpu().numpy(),
-                                     labels=pred['labels'].cpu().numpy()))
+            self.results.append(
+                dict(
+                    img_id=sample['img_id'],
+                    bboxes=pred['bboxes'].cpu().numpy(),
+                    scores=pred['scores'].cpu().numpy(),
+                    labels=pred['labels'].cpu().numpy()))
 
     def _read_tile_json(self):
         ann_file = self.tile_ann_file or (self.dataset_meta or {}).get('ann_file')
@@ -77,20 +83,23 @@ class SlicedCocoMetric(CocoMetric):
         with open(ann_file) as f:
             coco = json.load(f)
         scenes = coco.get('scenes')
-        if not isinstance(scenes, dict) or not all(
-                'tile_offset' in img and 'scene_id' in img for img in coco.get('images', [])):
+        if not isinstance(scenes, dict) or not all('tile_offset' in img and 'scene_id' in img
+                                                   for img in coco.get('images', [])):
             raise ValueError(f'SlicedCocoMetric: {ann_file} is not a tile json of '
                              'slice_scenes.py (no "scenes" entry, or images without '
                              '"scene_id" / "tile_offset")')
-        tiles = {img['id']: (img['scene_id'], tuple(img['tile_offset']))
-                 for img in coco['images']}
+        tiles = {img['id']: (img['scene_id'], tuple(img['tile_offset'])) for img in coco['images']}
         annotations = []
         for i, ann in enumerate(scenes['annotations']):
             x, y, w, h = ann['bbox']
-            annotations.append(dict(ann, id=ann.get('id', i + 1), area=ann.get('area', w * h),
-                                    iscrowd=ann.get('iscrowd', 0)))
-        scene_gt = dict(images=scenes['images'], annotations=annotations,
-                        categories=coco['categories'])
+            annotations.append(
+                dict(
+                    ann,
+                    id=ann.get('id', i + 1),
+                    area=ann.get('area', w * h),
+                    iscrowd=ann.get('iscrowd', 0)))
+        scene_gt = dict(
+            images=scenes['images'], annotations=annotations, categories=coco['categories'])
         return ann_file, tiles, scene_gt
 
     def compute_metrics(self, results: list) -> dict:
@@ -108,9 +117,11 @@ class SlicedCocoMetric(CocoMetric):
             merged = merge_tile_detections(dets, self.iou_thr, self.class_agnostic,
                                            self.max_per_scene)
             preds.append(dict(img_id=scene_id, **merged))
-        print_log(f'SlicedCocoMetric: {len(results)} tiles -> {len(preds)} scenes, '
-                  f'{sum(len(p["scores"]) for p in preds)} detections after merging '
-                  f'({sum(len(r["scores"]) for r in results)} on tiles)', logger='current')
+        print_log(
+            f'SlicedCocoMetric: {len(results)} tiles -> {len(preds)} scenes, '
+            f'{sum(len(p["scores"]) for p in preds)} detections after merging '
+            f'({sum(len(r["scores"]) for r in results)} on tiles)',
+            logger='current')
 
         api = COCO()
         api.dataset = scene_gt
@@ -125,4 +136,3 @@ class SlicedCocoMetric(CocoMetric):
             raise KeyError(f'SlicedCocoMetric: scene ids {missing[:10]} of {ann_file} tiles have '
                            'no scene entry')
         return super().compute_metrics([(None, p) for p in preds])
-

@@ -110,7 +110,10 @@ def num_buckets(method: str, ratio: float = 1.9, num_extra_tokens: int = 0) -> i
     return n + (1 if _check_extra(num_extra_tokens) > 0 else 0)
 
 
-def bucket_ids(method: str, height: int, width: int, ratio: float = 1.9,
+def bucket_ids(method: str,
+               height: int,
+               width: int,
+               ratio: float = 1.9,
                num_extra_tokens: int = 0,
                device: Optional[torch.device] = None) -> torch.Tensor:
     """Bucket index ``I(i, j)`` for all token pairs of a ``height x width`` patch grid.
@@ -140,8 +143,8 @@ def bucket_ids(method: str, height: int, width: int, ratio: float = 1.9,
             raise ValueError(f'irpe.py: grid {name} must be an int >= 1, got {value!r}')
     piecewise_coefficients(ratio)
     device = torch.device('cpu') if device is None else torch.device(device)
-    return _bucket_ids_cached(method, height, width, float(ratio),
-                              _check_extra(num_extra_tokens), device)
+    return _bucket_ids_cached(method, height, width, float(ratio), _check_extra(num_extra_tokens),
+                              device)
 
 
 @lru_cache(maxsize=64)
@@ -216,9 +219,15 @@ class IRPE(nn.Module):
         on (str): ``'q'``, ``'k'`` or ``'v'``. Defaults to ``'k'``.
     """
 
-    def __init__(self, head_dim: int, num_heads: int, mode: str = 'contextual',
-                 method: str = 'product', ratio: float = 1.9, shared_head: bool = True,
-                 num_extra_tokens: int = 0, on: str = 'k'):
+    def __init__(self,
+                 head_dim: int,
+                 num_heads: int,
+                 mode: str = 'contextual',
+                 method: str = 'product',
+                 ratio: float = 1.9,
+                 shared_head: bool = True,
+                 num_extra_tokens: int = 0,
+                 on: str = 'k'):
         super().__init__()
         mode = _ALIASES.get(mode, mode)
         if mode not in MODES:
@@ -252,8 +261,8 @@ class IRPE(nn.Module):
 
     def bucket_ids(self, hw: Sequence[int], device=None) -> torch.Tensor:
         """The (N, N) bucket index of a grid ``hw = (height, width)`` (cached)."""
-        return bucket_ids(self.method, int(hw[0]), int(hw[1]), self.ratio,
-                          self.num_extra_tokens, device)
+        return bucket_ids(self.method, int(hw[0]), int(hw[1]), self.ratio, self.num_extra_tokens,
+                          device)
 
     def forward(self, x: torch.Tensor, hw: Sequence[int]) -> torch.Tensor:
         """Attention term for (B, H, N, head_dim) queries/keys or (B, H, N, N) attention."""
@@ -321,8 +330,13 @@ def build_irpe(rpe_cfg: Optional[dict], head_dim: int, num_heads: int):
     if unknown:
         raise ValueError(f'irpe.py: unknown rpe_cfg keys {sorted(unknown)}; '
                          f'expected some of {_RPE_CFG_KEYS}')
-    cfg = dict(ratio=1.9, method='product', mode='contextual', shared_head=True, rpe_on='k',
-               num_extra_tokens=0)
+    cfg = dict(
+        ratio=1.9,
+        method='product',
+        mode='contextual',
+        shared_head=True,
+        rpe_on='k',
+        num_extra_tokens=0)
     cfg.update(rpe_cfg)
     rpe_on = str(cfg.pop('rpe_on'))
     if not rpe_on or set(rpe_on) - set('qkv'):

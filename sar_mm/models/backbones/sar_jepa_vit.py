@@ -59,12 +59,24 @@ class SARJEPAViT(VisionTransformerIRPE):
         (6, 17, 32)
     """
 
-    def __init__(self, arch='b', img_size=224, patch_size=16, in_channels=1,
-                 rpe_cfg: Optional[dict] = None, with_abs_pos_embed: bool = True,
-                 init_cfg=None, **kwargs):
-        super().__init__(arch=arch, img_size=img_size, patch_size=patch_size,
-                         in_channels=in_channels, rpe_cfg=rpe_cfg,
-                         with_abs_pos_embed=with_abs_pos_embed, init_cfg=init_cfg, **kwargs)
+    def __init__(self,
+                 arch='b',
+                 img_size=224,
+                 patch_size=16,
+                 in_channels=1,
+                 rpe_cfg: Optional[dict] = None,
+                 with_abs_pos_embed: bool = True,
+                 init_cfg=None,
+                 **kwargs):
+        super().__init__(
+            arch=arch,
+            img_size=img_size,
+            patch_size=patch_size,
+            in_channels=in_channels,
+            rpe_cfg=rpe_cfg,
+            with_abs_pos_embed=with_abs_pos_embed,
+            init_cfg=init_cfg,
+            **kwargs)
         if self.cls_token is None:
             raise ValueError('sar_jepa_vit.py: SARJEPAViT needs a class token '
                              '(with_cls_token=True): every window is encoded as [cls, patches]')
@@ -80,8 +92,8 @@ class SARJEPAViT(VisionTransformerIRPE):
             self._set_sincos_pos_embed()
 
     def _set_sincos_pos_embed(self):
-        pos = build_2d_sincos_position_embedding(self.patch_resolution, self.embed_dims,
-                                                 cls_token=True)
+        pos = build_2d_sincos_position_embedding(
+            self.patch_resolution, self.embed_dims, cls_token=True)
         self.pos_embed.data.copy_(pos.to(self.pos_embed))
 
     def init_weights(self):
@@ -97,7 +109,9 @@ class SARJEPAViT(VisionTransformerIRPE):
         nn.init.normal_(self.cls_token, std=.02)
         nn.init.normal_(self.mask_token, std=.02)
 
-    def forward(self, x: torch.Tensor, indices: Optional[torch.Tensor] = None,
+    def forward(self,
+                x: torch.Tensor,
+                indices: Optional[torch.Tensor] = None,
                 mask: Optional[torch.Tensor] = None):
         """Plain ViT features (``indices=None``), or window features (B*N, 1 + P, C).
 
@@ -125,13 +139,16 @@ class SARJEPAViT(VisionTransformerIRPE):
         x = torch.gather(tokens, 1, flat[..., None].expand(-1, -1, channels))
         x = x.reshape(batch * num_windows, num_patches, channels)  # (B*N, P, C)
         if mask is not None:
-            x = torch.where(mask.reshape(batch * num_windows, num_patches, 1),
-                            self.mask_token.to(x.dtype), x)
+            x = torch.where(
+                mask.reshape(batch * num_windows, num_patches, 1), self.mask_token.to(x.dtype), x)
         cls_token = self.cls_token
         if self.pos_embed is not None:
-            pos = resize_pos_embed(self.pos_embed, self.patch_resolution, grid,
-                                   mode=self.interpolate_mode,
-                                   num_extra_tokens=self.num_extra_tokens)  # (1, 1 + L, C)
+            pos = resize_pos_embed(
+                self.pos_embed,
+                self.patch_resolution,
+                grid,
+                mode=self.interpolate_mode,
+                num_extra_tokens=self.num_extra_tokens)  # (1, 1 + L, C)
             x = x + pos[0, 1:][flat].reshape(batch * num_windows, num_patches, channels)
             cls_token = cls_token + pos[:, :1]
         cls_token = cls_token.expand(batch * num_windows, -1, -1)

@@ -40,8 +40,14 @@ class SARResNet(ResNet):
         super().__init__(*args, **kwargs)
 
     def _make_stem_layer(self, in_channels, stem_channels):
-        self.conv1 = build_conv_layer(self.conv_cfg, in_channels, stem_channels, kernel_size=3,
-                                      stride=self.stem_stride, padding=1, bias=False)
+        self.conv1 = build_conv_layer(
+            self.conv_cfg,
+            in_channels,
+            stem_channels,
+            kernel_size=3,
+            stride=self.stem_stride,
+            padding=1,
+            bias=False)
         self.norm1_name, norm1 = build_norm_layer(self.norm_cfg, stem_channels, postfix=1)
         self.add_module(self.norm1_name, norm1)
         self.relu = nn.ReLU(inplace=True)

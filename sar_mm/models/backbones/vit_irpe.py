@@ -36,8 +36,7 @@ class IRPEMultiheadAttention(MultiheadAttention):
         **kwargs: ``MultiheadAttention`` arguments (``qk_scale`` not with iRPE).
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, rpe_cfg: Optional[dict] = None,
-                 **kwargs):
+    def __init__(self, embed_dims: int, num_heads: int, rpe_cfg: Optional[dict] = None, **kwargs):
         super().__init__(embed_dims, num_heads, **kwargs)
         cfg = None if rpe_cfg is None else dict(rpe_cfg)
         self.scaled_query = bool(cfg.pop('scaled_query', False)) if cfg is not None else False
@@ -119,14 +118,27 @@ class IRPETransformerEncoderLayer(TransformerEncoderLayer):
         **kwargs: Other ``TransformerEncoderLayer`` arguments.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, feedforward_channels: int,
-                 layer_scale_init_value: float = 0., drop_rate: float = 0.,
-                 attn_drop_rate: float = 0., drop_path_rate: float = 0., qkv_bias: bool = True,
-                 rpe_cfg: Optional[dict] = None, **kwargs):
-        super().__init__(embed_dims, num_heads, feedforward_channels,
-                         layer_scale_init_value=layer_scale_init_value, drop_rate=drop_rate,
-                         attn_drop_rate=attn_drop_rate, drop_path_rate=drop_path_rate,
-                         qkv_bias=qkv_bias, **kwargs)
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 feedforward_channels: int,
+                 layer_scale_init_value: float = 0.,
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 qkv_bias: bool = True,
+                 rpe_cfg: Optional[dict] = None,
+                 **kwargs):
+        super().__init__(
+            embed_dims,
+            num_heads,
+            feedforward_channels,
+            layer_scale_init_value=layer_scale_init_value,
+            drop_rate=drop_rate,
+            attn_drop_rate=attn_drop_rate,
+            drop_path_rate=drop_path_rate,
+            qkv_bias=qkv_bias,
+            **kwargs)
         # the same arguments TransformerEncoderLayer gives its MultiheadAttention
         self.attn = IRPEMultiheadAttention(
             embed_dims=embed_dims,
@@ -188,15 +200,27 @@ class VisionTransformerIRPE(VisionTransformer):
         (2, 192)
     """
 
-    def __init__(self, arch='base', *, rpe_cfg: Optional[dict] = None,
-                 with_abs_pos_embed: bool = True, drop_rate: float = 0.,
-                 drop_path_rate: float = 0., qkv_bias: bool = True,
+    def __init__(self,
+                 arch='base',
+                 *,
+                 rpe_cfg: Optional[dict] = None,
+                 with_abs_pos_embed: bool = True,
+                 drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 qkv_bias: bool = True,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 layer_scale_init_value: float = 0., layer_cfgs=dict(), **kwargs):
-        super().__init__(arch=arch, drop_rate=drop_rate, drop_path_rate=drop_path_rate,
-                         qkv_bias=qkv_bias, norm_cfg=norm_cfg,
-                         layer_scale_init_value=layer_scale_init_value, layer_cfgs=layer_cfgs,
-                         **kwargs)
+                 layer_scale_init_value: float = 0.,
+                 layer_cfgs=dict(),
+                 **kwargs):
+        super().__init__(
+            arch=arch,
+            drop_rate=drop_rate,
+            drop_path_rate=drop_path_rate,
+            qkv_bias=qkv_bias,
+            norm_cfg=norm_cfg,
+            layer_scale_init_value=layer_scale_init_value,
+            layer_cfgs=layer_cfgs,
+            **kwargs)
         if rpe_cfg is not None:
             rpe_cfg = dict(rpe_cfg)
             extra = rpe_cfg.setdefault('num_extra_tokens', self.num_extra_tokens)

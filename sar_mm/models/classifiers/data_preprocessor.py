@@ -46,7 +46,7 @@ class MultiViewClsDataPreprocessor(ClsDataPreprocessor):
         out = None
         view_inputs = []
         for view in views:
-            out = super().forward(dict(inputs=view, data_samples=data.get('data_samples')),
-                                  training)
+            out = super().forward(
+                dict(inputs=view, data_samples=data.get('data_samples')), training)
             view_inputs.append(out['inputs'])  # (N, C, H, W)
         return {'inputs': view_inputs, 'data_samples': out['data_samples']}

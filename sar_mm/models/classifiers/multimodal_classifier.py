@@ -12,8 +12,7 @@ def _per_modality(cfg, num, what):
     """``num`` built modules from one config (copied) or a list of ``num`` configs."""
     if cfg is None:
         return None
-    cfgs = list(cfg) if isinstance(cfg, (list, tuple)) else [copy.deepcopy(cfg) for _ in
-                                                                range(num)]
+    cfgs = list(cfg) if isinstance(cfg, (list, tuple)) else [copy.deepcopy(cfg) for _ in range(num)]
     if len(cfgs) != num:
         raise ValueError(f'MultiModalClassifier: {len(cfgs)} {what} configs for {num} '
                          'modalities (give one config, used for each, or one per modality)')
@@ -63,20 +62,34 @@ class MultiModalClassifier(SupConClassifier):
             entry per stacked channel.
     """
 
-    def __init__(self, backbone, modality_channels, head, projector, neck=None,
-                 supcon_loss=None, separate_ce_view=True,
-                 use_labels=True, train_cfg=None, data_preprocessor=None, init_cfg=None):
+    def __init__(self,
+                 backbone,
+                 modality_channels,
+                 head,
+                 projector,
+                 neck=None,
+                 supcon_loss=None,
+                 separate_ce_view=True,
+                 use_labels=True,
+                 train_cfg=None,
+                 data_preprocessor=None,
+                 init_cfg=None):
         channels = tuple(int(c) for c in modality_channels)
         if len(channels) < 2 or min(channels) < 1:
             raise ValueError('MultiModalClassifier: modality_channels needs at least two '
                              f'positive channel counts, got {tuple(modality_channels)}')
         num = len(channels)
-        super().__init__(backbone=_per_modality(backbone, num, 'backbone'),
-                         neck=_per_modality(neck, num, 'neck'), head=head,
-                         projector=_per_modality(projector, num, 'projector'),
-                         supcon_loss=supcon_loss, separate_ce_view=separate_ce_view,
-                         use_labels=use_labels, train_cfg=train_cfg,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            backbone=_per_modality(backbone, num, 'backbone'),
+            neck=_per_modality(neck, num, 'neck'),
+            head=head,
+            projector=_per_modality(projector, num, 'projector'),
+            supcon_loss=supcon_loss,
+            separate_ce_view=separate_ce_view,
+            use_labels=use_labels,
+            train_cfg=train_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         self.modality_channels = channels
 
     # ------------------------------------------------------------------ features

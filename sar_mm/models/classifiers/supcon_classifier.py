@@ -53,15 +53,29 @@ class SupConClassifier(ImageClassifier):
             optional), init_cfg (dict, optional): As in ``ImageClassifier``.
     """
 
-    def __init__(self, backbone, head, projector, neck=None, supcon_loss=None,
-                 separate_ce_view=False, use_labels=True, pretrained=None, train_cfg=None,
-                 data_preprocessor=None, init_cfg=None):
+    def __init__(self,
+                 backbone,
+                 head,
+                 projector,
+                 neck=None,
+                 supcon_loss=None,
+                 separate_ce_view=False,
+                 use_labels=True,
+                 pretrained=None,
+                 train_cfg=None,
+                 data_preprocessor=None,
+                 init_cfg=None):
         if isinstance(data_preprocessor, dict) or data_preprocessor is None:
             data_preprocessor = dict(data_preprocessor or {})
             data_preprocessor.setdefault('type', 'MultiViewClsDataPreprocessor')
-        super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
-                         train_cfg=train_cfg, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            train_cfg=train_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         if head is None:
             raise ValueError(f'{type(self).__name__} needs a classification head')
         self.projector = _build(projector)

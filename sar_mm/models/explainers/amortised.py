@@ -45,8 +45,15 @@ class SigmaUNet(BaseModule):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    def __init__(self, in_channels=1, cell_size=8, base_channels=64, max_channels=1024,
-                 logvar_channels=512, normalize_logvar=True, sigma_scale=1.0, init_cfg=None):
+    def __init__(self,
+                 in_channels=1,
+                 cell_size=8,
+                 base_channels=64,
+                 max_channels=1024,
+                 logvar_channels=512,
+                 normalize_logvar=True,
+                 sigma_scale=1.0,
+                 init_cfg=None):
         super().__init__(init_cfg)
         depth = int(round(math.log2(cell_size))) if cell_size >= 1 else -1
         if depth < 0 or 2**depth != cell_size:
@@ -56,8 +63,9 @@ class SigmaUNet(BaseModule):
         self.cell_size = cell_size
         self.log_sigma_scale = math.log(sigma_scale)
         chans = [min(base_channels * 2**i, max_channels) for i in range(depth + 2)]
-        self.encoder = nn.ModuleList([_double_conv(in_channels, chans[0])] + [
-            _double_conv(chans[i - 1], chans[i]) for i in range(1, depth + 2)])
+        self.encoder = nn.ModuleList(
+            [_double_conv(in_channels, chans[0])] +
+            [_double_conv(chans[i - 1], chans[i]) for i in range(1, depth + 2)])
         self.pool = nn.MaxPool2d(2)
         self.up = nn.ConvTranspose2d(chans[-1], chans[-2], 2, stride=2)
         self.decoder = _double_conv(2 * chans[-2], chans[-2])
@@ -76,8 +84,8 @@ class SigmaUNet(BaseModule):
         x = self.decoder(torch.cat([x, skip], dim=1))
         z = self.norm(self.logvar(x))  # (B, K, gh, gw) log-variances
         # log(mean_k exp(z_k / 2)): log of the mean standard deviation
-        return (torch.logsumexp(z / 2, dim=1, keepdim=True) - math.log(z.shape[1])
-                + self.log_sigma_scale)
+        return (torch.logsumexp(z / 2, dim=1, keepdim=True) - math.log(z.shape[1]) +
+                self.log_sigma_scale)
 
 
 @MODELS.register_module()
@@ -111,9 +119,18 @@ class AmortisedKPExplainer(BaseKPExplainer):
             Defaults to ``dict(type='SigmaUNet')``.
     """
 
-    def __init__(self, explained, explained_checkpoint=None, sigma_net=None, feature_layer=None,
-                 cell_size=8, alpha=REFERENCE_ALPHA, num_samples=15, sample_mode='mean_input',
-                 feature_variance='batch', explained_cfg_options=None, data_preprocessor=None,
+    def __init__(self,
+                 explained,
+                 explained_checkpoint=None,
+                 sigma_net=None,
+                 feature_layer=None,
+                 cell_size=8,
+                 alpha=REFERENCE_ALPHA,
+                 num_samples=15,
+                 sample_mode='mean_input',
+                 feature_variance='batch',
+                 explained_cfg_options=None,
+                 data_preprocessor=None,
                  init_cfg=None):
         super().__init__(explained, explained_checkpoint, feature_layer, cell_size, alpha,
                          num_samples, sample_mode, feature_variance, explained_cfg_options,
@@ -150,6 +167,7 @@ class AmortisedKPExplainer(BaseKPExplainer):
     def loss(self, inputs, data_samples=None):
         """The objective, averaged over the batch (the Runner sums the ``loss_*`` entries)."""
         terms = self.objective(inputs, self.log_sigma(inputs))
-        return dict(loss_feature=terms['feature'].mean(),
-                    loss_entropy=-self.alpha * terms['entropy'].mean(),
-                    mean_entropy=terms['entropy'].mean().detach())
+        return dict(
+            loss_feature=terms['feature'].mean(),
+            loss_entropy=-self.alpha * terms['entropy'].mean(),
+            mean_entropy=terms['entropy'].mean().detach())

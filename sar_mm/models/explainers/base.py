@@ -42,9 +42,17 @@ class BaseKPExplainer(BaseModel):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    def __init__(self, explained, explained_checkpoint=None, feature_layer=None, cell_size=8,
-                 alpha=REFERENCE_ALPHA, num_samples=1, sample_mode='mean_loss',
-                 feature_variance='image', explained_cfg_options=None, data_preprocessor=None,
+    def __init__(self,
+                 explained,
+                 explained_checkpoint=None,
+                 feature_layer=None,
+                 cell_size=8,
+                 alpha=REFERENCE_ALPHA,
+                 num_samples=1,
+                 sample_mode='mean_loss',
+                 feature_variance='image',
+                 explained_cfg_options=None,
+                 data_preprocessor=None,
                  init_cfg=None):
         model, explained_pre = build_explained_model(explained, explained_cfg_options)
         if data_preprocessor is None:
@@ -76,8 +84,11 @@ class BaseKPExplainer(BaseModel):
     def load_explained(self):
         """Load ``explained_checkpoint`` into the explained model (or warn that there is none)."""
         if self.explained_checkpoint is None:
-            print_log('no explained_checkpoint: explaining the explained model with the weights '
-                      'it was built with', logger='current', level=30)
+            print_log(
+                'no explained_checkpoint: explaining the explained model with the weights '
+                'it was built with',
+                logger='current',
+                level=30)
             return
         load_explained_checkpoint(self.explained.model, self.explained_checkpoint)
 
@@ -92,8 +103,8 @@ class BaseKPExplainer(BaseModel):
     def objective(self, inputs, log_sigma, generator=None, clean_features=None):
         """Per-image objective terms (:func:`~.knowledge_points.kp_objective`)."""
         return kp_objective(self.explained, inputs, log_sigma, self.cell_size, self.alpha,
-                            self.num_samples, self.sample_mode, self.feature_variance,
-                            generator, clean_features)
+                            self.num_samples, self.sample_mode, self.feature_variance, generator,
+                            clean_features)
 
     def entropy_map(self, inputs):
         """Cell entropies ``H`` (B, gh, gw) of a batch of preprocessed inputs."""

@@ -140,8 +140,9 @@ def build_explained_model(explained, cfg_options=None):
                         f'got {type(explained).__name__}')
     pre = model_cfg.get('data_preprocessor')
     pre = dict(pre) if pre is not None else None
-    import sar_mm  # noqa: F401  (the config may use sar_mm modules)
     from mmengine.registry import MODELS
+
+    import sar_mm  # noqa: F401  (the config may use sar_mm modules)
     with DefaultScope.overwrite_default_scope(scope):
         with MODELS.switch_scope_and_registry(scope) as registry:
             model = registry.build(model_cfg)

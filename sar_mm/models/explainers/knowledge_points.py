@@ -116,8 +116,7 @@ def cells_to_pixels(cell_map, cell_size):
     return cell_map.repeat_interleave(cell_size, dim=2).repeat_interleave(cell_size, dim=3)
 
 
-def perturb(inputs, log_sigma, cell_size, num_samples=1, sample_mode='mean_loss',
-            generator=None):
+def perturb(inputs, log_sigma, cell_size, num_samples=1, sample_mode='mean_loss', generator=None):
     """Add cell-wise Gaussian noise of std ``exp(log_sigma)`` to ``inputs`` (reparameterised).
 
     Args:
@@ -145,11 +144,14 @@ def perturb(inputs, log_sigma, cell_size, num_samples=1, sample_mode='mean_loss'
                          f'and cell_size {cell_size}, got {tuple(log_sigma.shape)}')
     sigma = cells_to_pixels(log_sigma.exp(), cell_size)  # (B, 1, H, W), shared over channels
     if sample_mode == 'mean_input':
-        eps = torch.randn(inputs.shape, generator=generator, device=inputs.device,
-                          dtype=inputs.dtype)
+        eps = torch.randn(
+            inputs.shape, generator=generator, device=inputs.device, dtype=inputs.dtype)
         return inputs + sigma * eps / math.sqrt(num_samples)
-    eps = torch.randn((num_samples, ) + tuple(inputs.shape), generator=generator,
-                      device=inputs.device, dtype=inputs.dtype)
+    eps = torch.randn(
+        (num_samples, ) + tuple(inputs.shape),
+        generator=generator,
+        device=inputs.device,
+        dtype=inputs.dtype)
     noisy = inputs.unsqueeze(0) + sigma.unsqueeze(0) * eps  # (S, B, C, H, W)
     return noisy.flatten(0, 1)
 
@@ -177,8 +179,15 @@ def feature_variance(features, mode='image', floor=1e-12):
     return v.clamp_min(floor)
 
 
-def kp_objective(feature_fn, inputs, log_sigma, cell_size, alpha, num_samples=1,
-                 sample_mode='mean_loss', variance='image', generator=None,
+def kp_objective(feature_fn,
+                 inputs,
+                 log_sigma,
+                 cell_size,
+                 alpha,
+                 num_samples=1,
+                 sample_mode='mean_loss',
+                 variance='image',
+                 generator=None,
                  clean_features=None):
     """Per-image terms of the SAR-KP objective (see the module docstring).
 
@@ -204,8 +213,7 @@ def kp_objective(feature_fn, inputs, log_sigma, cell_size, alpha, num_samples=1,
             clean = feature_fn(inputs)  # (B, ...)
     clean = clean.detach()
     v = feature_variance(clean, variance)
-    noisy = feature_fn(perturb(inputs, log_sigma, cell_size, num_samples, sample_mode,
-                               generator))
+    noisy = feature_fn(perturb(inputs, log_sigma, cell_size, num_samples, sample_mode, generator))
     b = inputs.shape[0]
     if sample_mode == 'mean_loss':
         sq = (noisy.reshape(num_samples, b, -1) - clean.reshape(1, b, -1)).pow(2).sum(-1)
@@ -277,13 +285,16 @@ def count_knowledge_points(entropy, labels, thresholds=DEFAULT_THRESHOLDS, name=
         total = n_t + n_s + n_b
         margin = h[lab == BACKGROUND].mean() - h
         out[float(b)] = dict(
-            num_target=n_t, num_shadow=n_s, num_background=n_b, num_foreground=n_t + n_s,
+            num_target=n_t,
+            num_shadow=n_s,
+            num_background=n_b,
+            num_foreground=n_t + n_s,
             fg_ratio=(n_t + n_s) / total if total else float('nan'),
             target_ratio=n_t / total if total else float('nan'),
-            target_margin=float(margin[lab == TARGET].mean()) if (lab == TARGET).any()
-            else float('nan'),
-            shadow_margin=float(margin[lab == SHADOW].mean()) if (lab == SHADOW).any()
-            else float('nan'))
+            target_margin=float(margin[lab == TARGET].mean()) if
+            (lab == TARGET).any() else float('nan'),
+            shadow_margin=float(margin[lab == SHADOW].mean()) if
+            (lab == SHADOW).any() else float('nan'))
     return out
 
 

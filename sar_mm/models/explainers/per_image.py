@@ -39,10 +39,22 @@ class PerImageKPExplainer(BaseKPExplainer):
         seed (int): Seed of the noise generator. Defaults to 0.
     """
 
-    def __init__(self, explained, explained_checkpoint=None, feature_layer=None, cell_size=8,
-                 alpha=REFERENCE_ALPHA, num_samples=1, sample_mode='mean_loss',
-                 feature_variance='image', steps=200, lr=0.05, final_lr_ratio=0.01,
-                 init_sigma=1.0, seed=0, explained_cfg_options=None, data_preprocessor=None,
+    def __init__(self,
+                 explained,
+                 explained_checkpoint=None,
+                 feature_layer=None,
+                 cell_size=8,
+                 alpha=REFERENCE_ALPHA,
+                 num_samples=1,
+                 sample_mode='mean_loss',
+                 feature_variance='image',
+                 steps=200,
+                 lr=0.05,
+                 final_lr_ratio=0.01,
+                 init_sigma=1.0,
+                 seed=0,
+                 explained_cfg_options=None,
+                 data_preprocessor=None,
                  init_cfg=None):
         super().__init__(explained, explained_checkpoint, feature_layer, cell_size, alpha,
                          num_samples, sample_mode, feature_variance, explained_cfg_options,
@@ -63,8 +75,11 @@ class PerImageKPExplainer(BaseKPExplainer):
         """Optimise ``log sigma`` (B, 1, gh, gw) for a batch of preprocessed inputs."""
         gh, gw = self.grid(inputs)
         inputs = inputs.detach()
-        log_sigma = torch.full((inputs.shape[0], 1, gh, gw), math.log(self.init_sigma),
-                               device=inputs.device, dtype=inputs.dtype, requires_grad=True)
+        log_sigma = torch.full((inputs.shape[0], 1, gh, gw),
+                               math.log(self.init_sigma),
+                               device=inputs.device,
+                               dtype=inputs.dtype,
+                               requires_grad=True)
         optimizer = torch.optim.Adam([log_sigma], lr=self.lr)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
             optimizer, T_max=self.steps, eta_min=self.lr * self.final_lr_ratio)
@@ -79,8 +94,9 @@ class PerImageKPExplainer(BaseKPExplainer):
                 terms['loss'].sum().backward()  # sum: each image keeps its own gradient
                 optimizer.step()
                 scheduler.step()
-                self.history.append({k: float(terms[k].detach().mean())
-                                     for k in ('loss', 'feature', 'entropy')})
+                self.history.append(
+                    {k: float(terms[k].detach().mean())
+                     for k in ('loss', 'feature', 'entropy')})
         return log_sigma.detach()
 
     def entropy_map(self, inputs):

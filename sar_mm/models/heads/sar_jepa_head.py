@@ -29,7 +29,10 @@ class SARJEPAHead(BaseModule):
     def __init__(self, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
 
-    def loss(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+    def loss(self,
+             pred: torch.Tensor,
+             target: torch.Tensor,
+             mask: torch.Tensor,
              indices: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Masked MSE.
 

@@ -79,8 +79,13 @@ def _as_target_matrix(target, cls_score, loss_name):
     return target.to(cls_score.dtype)
 
 
-def class_balanced_focal_loss(cls_score, target, class_weights, gamma=2.0, use_sigmoid=False,
-                              weight=None, reduction='mean'):
+def class_balanced_focal_loss(cls_score,
+                              target,
+                              class_weights,
+                              gamma=2.0,
+                              use_sigmoid=False,
+                              weight=None,
+                              reduction='mean'):
     """Class-balanced focal loss with given class weights (see the module docstring).
 
     Args:
@@ -145,10 +150,15 @@ class _ClassBalancedFocalBase(nn.Module):
 
     def class_weights_for(self, target):
         """Class weights (C,) of a batch with (N, C) float targets."""
-        return effective_number_weights(self.class_counts_for(target), self.beta,
-                                        self.normalize_weights)
+        return effective_number_weights(
+            self.class_counts_for(target), self.beta, self.normalize_weights)
 
-    def forward(self, cls_score, label, weight=None, avg_factor=None, reduction_override=None,
+    def forward(self,
+                cls_score,
+                label,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None,
                 **kwargs):
         """Loss of logits ``cls_score`` (N, C) against ``label``.
 
@@ -223,8 +233,13 @@ class MiniBatchClassBalancedLoss(_ClassBalancedFocalBase):
         loss_weight (float): Factor of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, use_sigmoid=False, beta=0.995, gamma=2.0, normalize_weights=False,
-                 reduction='mean', loss_weight=1.0):
+    def __init__(self,
+                 use_sigmoid=False,
+                 beta=0.995,
+                 gamma=2.0,
+                 normalize_weights=False,
+                 reduction='mean',
+                 loss_weight=1.0):
         super().__init__(beta, gamma, use_sigmoid, normalize_weights, reduction, loss_weight)
 
     def class_counts_for(self, target):
@@ -257,8 +272,13 @@ class ClassBalancedFocalLoss(_ClassBalancedFocalBase):
         loss_weight (float): Factor of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, use_sigmoid=False, beta=0.9999, gamma=2.0, normalize_weights=True,
-                 reduction='mean', loss_weight=1.0):
+    def __init__(self,
+                 use_sigmoid=False,
+                 beta=0.9999,
+                 gamma=2.0,
+                 normalize_weights=True,
+                 reduction='mean',
+                 loss_weight=1.0):
         super().__init__(beta, gamma, use_sigmoid, normalize_weights, reduction, loss_weight)
         # not saved in checkpoints: always re-read from the dataset that is trained on
         self.register_buffer('class_counts', None, persistent=False)
@@ -266,8 +286,8 @@ class ClassBalancedFocalLoss(_ClassBalancedFocalBase):
     def set_class_counts(self, counts):
         """Set the per-class sample counts of the training set, a sequence of C numbers."""
         counts = torch.as_tensor(counts, dtype=torch.float32).flatten()
-        if counts.numel() == 0 or bool((counts < 0).any()) or not bool(
-                torch.isfinite(counts).all()):
+        invalid = bool((counts < 0).any()) or not bool(torch.isfinite(counts).all())
+        if counts.numel() == 0 or invalid:
             raise ValueError(f'{type(self).__name__}: class counts must be C >= 1 finite, '
                              f'non-negative numbers, got {counts.tolist()}')
         device = self.class_counts.device if self.class_counts is not None else None

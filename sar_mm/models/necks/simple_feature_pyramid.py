@@ -11,8 +11,9 @@ class _LayerNorm2d(nn.LayerNorm):
     """LayerNorm over the channels of an (N, C, H, W) map."""
 
     def forward(self, x):
-        return F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
-                            self.eps).permute(0, 3, 1, 2)
+        return F.layer_norm(
+            x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
+            self.eps).permute(0, 3, 1, 2)
 
 
 @MODELS.register_module()
@@ -39,8 +40,13 @@ class SimpleFeaturePyramid(BaseModule):
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
 
-    def __init__(self, in_channels, out_channels, scale_factors=(2.0, 1.0, 0.5), num_outs=None,
-                 in_index=-1, init_cfg=None):
+    def __init__(self,
+                 in_channels,
+                 out_channels,
+                 scale_factors=(2.0, 1.0, 0.5),
+                 num_outs=None,
+                 in_index=-1,
+                 init_cfg=None):
         super().__init__(init_cfg)
         if list(scale_factors) != sorted(scale_factors, reverse=True):
             raise ValueError(f'scale_factors must be in decreasing order, got {scale_factors}')
@@ -60,8 +66,14 @@ class SimpleFeaturePyramid(BaseModule):
             layers += [
                 ConvModule(dim, out_channels, 1, bias=False, norm_cfg=None, act_cfg=None),
                 _LayerNorm2d(out_channels),
-                ConvModule(out_channels, out_channels, 3, padding=1, bias=False, norm_cfg=None,
-                           act_cfg=None),
+                ConvModule(
+                    out_channels,
+                    out_channels,
+                    3,
+                    padding=1,
+                    bias=False,
+                    norm_cfg=None,
+                    act_cfg=None),
                 _LayerNorm2d(out_channels),
             ]
             self.stages.append(nn.Sequential(*layers))
@@ -69,8 +81,12 @@ class SimpleFeaturePyramid(BaseModule):
     @staticmethod
     def _resample(scale, dim):
         if scale == 4.0:
-            return [nn.ConvTranspose2d(dim, dim // 2, 2, stride=2), _LayerNorm2d(dim // 2),
-                    nn.GELU(), nn.ConvTranspose2d(dim // 2, dim // 4, 2, stride=2)]
+            return [
+                nn.ConvTranspose2d(dim, dim // 2, 2, stride=2),
+                _LayerNorm2d(dim // 2),
+                nn.GELU(),
+                nn.ConvTranspose2d(dim // 2, dim // 4, 2, stride=2)
+            ]
         if scale == 2.0:
             return [nn.ConvTranspose2d(dim, dim // 2, 2, stride=2)]
         if scale == 1.0:

@@ -75,8 +75,7 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
-def num_masked_per_window(window_size: int, mask_ratio: float,
-                          rounding: str = 'half_up') -> int:
+def num_masked_per_window(window_size: int, mask_ratio: float, rounding: str = 'half_up') -> int:
     """Number of masked patches in a window: ``mask_ratio * window_size**2``, rounded.
 
     Args:
@@ -132,10 +131,10 @@ def sample_window_positions(batch_size: int,
     grid_h, grid_w = _check_windows(grid_size, num_windows, window_size)
     draw_device = _draw_device(generator, device)
     shape = (batch_size, num_windows)
-    tops = torch.randint(0, grid_h - window_size + 1, shape, generator=generator,
-                         device=draw_device)
-    lefts = torch.randint(0, grid_w - window_size + 1, shape, generator=generator,
-                          device=draw_device)
+    tops = torch.randint(
+        0, grid_h - window_size + 1, shape, generator=generator, device=draw_device)
+    lefts = torch.randint(
+        0, grid_w - window_size + 1, shape, generator=generator, device=draw_device)
     return tops.to(device or draw_device), lefts.to(device or draw_device)
 
 
@@ -166,10 +165,10 @@ def sample_batch_window_positions(grid_size: GridSize,
     """
     grid_h, grid_w = _check_windows(grid_size, num_windows, window_size)
     draw_device = _draw_device(generator, device)
-    tops = torch.randperm(grid_h - window_size + 1, generator=generator,
-                          device=draw_device)[:num_windows]
-    lefts = torch.randperm(grid_w - window_size + 1, generator=generator,
-                           device=draw_device)[:num_windows]
+    tops = torch.randperm(
+        grid_h - window_size + 1, generator=generator, device=draw_device)[:num_windows]
+    lefts = torch.randperm(
+        grid_w - window_size + 1, generator=generator, device=draw_device)[:num_windows]
     count = min(len(tops), len(lefts))
     return tops[:count].to(device or draw_device), lefts[:count].to(device or draw_device)
 
@@ -229,11 +228,10 @@ def sample_window_masks(batch_size: int,
     num_patches = window_size * window_size
     num_masked = num_masked_per_window(window_size, mask_ratio, rounding)
     draw_device = _draw_device(generator, device)
-    noise = torch.rand(batch_size, num_windows, num_patches, generator=generator,
-                       device=draw_device)
+    noise = torch.rand(
+        batch_size, num_windows, num_patches, generator=generator, device=draw_device)
     masked_ids = noise.argsort(dim=-1)[..., :num_masked]  # (B, N, num_masked)
-    mask = torch.zeros(batch_size, num_windows, num_patches, dtype=torch.bool,
-                       device=draw_device)
+    mask = torch.zeros(batch_size, num_windows, num_patches, dtype=torch.bool, device=draw_device)
     mask.scatter_(-1, masked_ids, True)
     return mask.to(device or draw_device)
 
@@ -279,8 +277,8 @@ def local_window_masking(batch_size: int,
     _check_choice('sampling', sampling, WINDOW_SAMPLINGS)
     num_masked_per_window(window_size, mask_ratio, rounding)  # refuse a bad ratio before drawing
     if sampling == 'per_batch':
-        tops, lefts = sample_batch_window_positions(grid_size, num_windows, window_size,
-                                                    generator, device)
+        tops, lefts = sample_batch_window_positions(grid_size, num_windows, window_size, generator,
+                                                    device)
         indices = window_patch_indices(tops[None], lefts[None], grid_size, window_size)
         indices = indices.expand(batch_size, -1, -1)  # (B, N', S*S), shared by the samples
         num_windows = indices.shape[1]
@@ -288,6 +286,6 @@ def local_window_masking(batch_size: int,
         tops, lefts = sample_window_positions(batch_size, grid_size, num_windows, window_size,
                                               generator, device)
         indices = window_patch_indices(tops, lefts, grid_size, window_size)
-    mask = sample_window_masks(batch_size, num_windows, window_size, mask_ratio, generator,
-                               device, rounding)
+    mask = sample_window_masks(batch_size, num_windows, window_size, mask_ratio, generator, device,
+                               rounding)
     return indices, mask

@@ -211,8 +211,11 @@ class SARJEPA(BaseSelfSupervisor):
         self.patch_size = int(kernel[0])
 
     def _build_neck(self, neck, norm_cfg, dim, depth, heads, mlp_ratio) -> nn.Module:
-        old = dict(predictor_dim=dim, predictor_depth=depth, predictor_num_heads=heads,
-                   predictor_mlp_ratio=mlp_ratio)
+        old = dict(
+            predictor_dim=dim,
+            predictor_depth=depth,
+            predictor_num_heads=heads,
+            predictor_mlp_ratio=mlp_ratio)
         if isinstance(neck, nn.Module):
             given = [k for k, v in old.items() if v is not None]
             if given:
@@ -220,11 +223,12 @@ class SARJEPA(BaseSelfSupervisor):
                                  f'{given}, not both')
             return neck
         if neck is None:
-            neck = dict(embed_dims=512 if dim is None else dim,
-                        num_layers=8 if depth is None else depth,
-                        num_heads=16 if heads is None else heads,
-                        mlp_ratio=4. if mlp_ratio is None else mlp_ratio,
-                        norm_cfg=norm_cfg)
+            neck = dict(
+                embed_dims=512 if dim is None else dim,
+                num_layers=8 if depth is None else depth,
+                num_heads=16 if heads is None else heads,
+                mlp_ratio=4. if mlp_ratio is None else mlp_ratio,
+                norm_cfg=norm_cfg)
         else:
             given = [k for k, v in old.items() if v is not None]
             if given:
@@ -281,14 +285,19 @@ class SARJEPA(BaseSelfSupervisor):
                              f'{grid[1]} patch grid of a {h}x{w} image')
         return grid
 
-    def sample_windows(self, inputs: torch.Tensor,
-                       generator: Optional[torch.Generator] = None):
+    def sample_windows(self, inputs: torch.Tensor, generator: Optional[torch.Generator] = None):
         """Windows and masks for a batch: ``indices`` int64 and ``mask`` bool, (B, N, S*S)."""
         grid = self._check_input(inputs)
-        return local_window_masking(inputs.shape[0], grid, self.num_windows, self.window_size,
-                                    self.mask_ratio, generator=generator, device=inputs.device,
-                                    sampling=self.window_sampling,
-                                    rounding=self.mask_count_rounding)
+        return local_window_masking(
+            inputs.shape[0],
+            grid,
+            self.num_windows,
+            self.window_size,
+            self.mask_ratio,
+            generator=generator,
+            device=inputs.device,
+            sampling=self.window_sampling,
+            rounding=self.mask_count_rounding)
 
     def amplitude(self, inputs: torch.Tensor) -> torch.Tensor:
         """Undo the data preprocessor's normalisation and clip at 0: (B, C, H, W) float32."""
@@ -311,7 +320,8 @@ class SARJEPA(BaseSelfSupervisor):
                              f'({inputs.shape[0]}, {grid[0] * grid[1]}, {self.target_dim})')
         return target.float()
 
-    def predict_windows(self, inputs: torch.Tensor,
+    def predict_windows(self,
+                        inputs: torch.Tensor,
                         generator: Optional[torch.Generator] = None) -> dict:
         """One masked forward pass: ``dict(indices, mask, pred)``, (B, N, P) and (B, N, P, D)."""
         indices, mask = self.sample_windows(inputs, generator=generator)
@@ -323,8 +333,10 @@ class SARJEPA(BaseSelfSupervisor):
         """Backbone features of the full (unmasked) image, in the backbone's ``out_type``."""
         return self.backbone(inputs)
 
-    def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]],
-             data_samples: Optional[List[DataSample]] = None, **kwargs) -> dict:
+    def loss(self,
+             inputs: Union[torch.Tensor, List[torch.Tensor]],
+             data_samples: Optional[List[DataSample]] = None,
+             **kwargs) -> dict:
         """Masked window prediction loss.
 
         Args:

@@ -75,12 +75,10 @@ class LowPassTarget(PatchTargetMixin, BaseModule):
 
     maps_per_channel = 1
 
-    def __init__(self, sigma=1.0, truncate=3.0, patch_size=16, norm_per_patch=False,
-                 init_cfg=None):
+    def __init__(self, sigma=1.0, truncate=3.0, patch_size=16, norm_per_patch=False, init_cfg=None):
         super().__init__(init_cfg)
         for name, value in (('sigma', sigma), ('truncate', truncate)):
-            if (not isinstance(value, numbers.Real) or not value > 0
-                    or not math.isfinite(value)):
+            if (not isinstance(value, numbers.Real) or not value > 0 or not math.isfinite(value)):
                 raise ValueError(f'{name} must be a finite number > 0, got {value!r}')
         self.sigma = float(sigma)
         self.truncate = float(truncate)
@@ -148,8 +146,16 @@ class SARHOGTarget(BaseModule):
         init_cfg (dict, optional): Unused (no weights); for OpenMMLab compatibility.
     """
 
-    def __init__(self, radii=(5, 9, 13, 17), window='box', eps=0.01, bins=9, signed=False,
-                 l2_normalize=True, patch_size=16, norm_per_patch=False, init_cfg=None):
+    def __init__(self,
+                 radii=(5, 9, 13, 17),
+                 window='box',
+                 eps=0.01,
+                 bins=9,
+                 signed=False,
+                 l2_normalize=True,
+                 patch_size=16,
+                 norm_per_patch=False,
+                 init_cfg=None):
         super().__init__(init_cfg)
         if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
             raise ValueError(f'bins must be an int >= 1, got {bins!r}')
@@ -243,12 +249,17 @@ class HOGTarget(BaseModule):
         init_cfg (dict, optional): Unused (no weights); for OpenMMLab compatibility.
     """
 
-    def __init__(self, nbins=9, pool=8, gaussian_window=16, patch_size=16, norm_per_patch=False,
+    def __init__(self,
+                 nbins=9,
+                 pool=8,
+                 gaussian_window=16,
+                 patch_size=16,
+                 norm_per_patch=False,
                  init_cfg=None):
         super().__init__(init_cfg)
         self.patch_size = check_patch_size(patch_size)
-        for name, value, low in (('nbins', nbins, 1), ('pool', pool, 1),
-                                 ('gaussian_window', gaussian_window, 0)):
+        for name, value, low in (('nbins', nbins, 1), ('pool', pool, 1), ('gaussian_window',
+                                                                          gaussian_window, 0)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
         if self.patch_size % pool:
@@ -256,8 +267,7 @@ class HOGTarget(BaseModule):
         if gaussian_window and self.patch_size % gaussian_window:
             raise ValueError(f'gaussian_window={gaussian_window} must divide '
                              f'patch_size={self.patch_size} (or be 0)')
-        self.hog = _CellHOG(nbins=int(nbins), pool=int(pool),
-                            gaussian_window=int(gaussian_window))
+        self.hog = _CellHOG(nbins=int(nbins), pool=int(pool), gaussian_window=int(gaussian_window))
         self.norm_per_patch = bool(norm_per_patch)
 
     def out_dim(self, in_channels=1):

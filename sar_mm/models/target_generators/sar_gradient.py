@@ -198,14 +198,19 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
         init_cfg (dict, optional): Unused (no weights); for OpenMMLab compatibility.
     """
 
-    def __init__(self, radii=(5, 9, 13, 17), window='box', eps=0.01, patch_size=16,
-                 norm_per_patch=False, init_cfg=None):
+    def __init__(self,
+                 radii=(5, 9, 13, 17),
+                 window='box',
+                 eps=0.01,
+                 patch_size=16,
+                 norm_per_patch=False,
+                 init_cfg=None):
         super().__init__(init_cfg)
         if isinstance(radii, numbers.Integral):
             radii = (radii, )
         radii = tuple(radii)
-        if not radii or any(isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1
-                            for r in radii):
+        if not radii or any(
+                isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1 for r in radii):
             raise ValueError(f'radii must be a non-empty sequence of ints >= 1, got {radii!r}')
         if window not in _WINDOWS:
             raise ValueError(f'window must be one of {_WINDOWS}, got {window!r}')
@@ -264,8 +269,10 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
             for k, r in enumerate(self.radii):
                 o, size = big - r, 2 * r + 1
                 rows = table[:, o:o + h + size]
-                sv = torch.sub(rows[:, :, o + size:o + size + w], rows[:, :, o:o + w],
-                               out=strip_v_buf[:m, :h + size])
+                sv = torch.sub(
+                    rows[:, :, o + size:o + size + w],
+                    rows[:, :, o:o + w],
+                    out=strip_v_buf[:m, :h + size])
                 # window sums in float64 (cancellation), then float32 (positive) for the log
                 v64 = sums64_buf[:m, :(h + r) * w].view(m, h + r, w)
                 torch.sub(sv[:, r + 1:], sv[:, :h + r], out=v64)
@@ -273,8 +280,10 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
                 v.copy_(v64).log_()
                 torch.sub(v[:, :h], v[:, r:r + h], out=gy)
                 cols = table[:, :, o:o + w + size]
-                sh = torch.sub(cols[:, o + size:o + size + h], cols[:, o:o + h],
-                               out=strip_h_buf[:m, :, :w + size])
+                sh = torch.sub(
+                    cols[:, o + size:o + size + h],
+                    cols[:, o:o + h],
+                    out=strip_h_buf[:m, :, :w + size])
                 u64 = sums64_buf[:m, :h * (w + r)].view(m, h, w + r)
                 torch.sub(sh[:, :, r + 1:], sh[:, :, :w + r], out=u64)
                 u = sums_buf[:m, :h * (w + r)].view(m, h, w + r)
@@ -300,10 +309,12 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
             full = gaussian_kernel1d(r / 2, r, images.device)
             half = full[:r + 1]  # offsets -r..0 (rising to the pixel)
             # (h + 2r, 2h): column i weights rows i..i+r (up), column h+i rows i+r..i+2r (down)
-            halves_h = torch.cat([_band(half, h, h + 2 * r),
-                                  _band(half.flip(0), h, h + 2 * r, shift=r)], dim=1)
-            halves_w = torch.cat([_band(half, w, w + 2 * r),
-                                  _band(half.flip(0), w, w + 2 * r, shift=r)], dim=1)
+            halves_h = torch.cat(
+                [_band(half, h, h + 2 * r),
+                 _band(half.flip(0), h, h + 2 * r, shift=r)], dim=1)
+            halves_w = torch.cat(
+                [_band(half, w, w + 2 * r),
+                 _band(half.flip(0), w, w + 2 * r, shift=r)], dim=1)
             mats.append((_band(full, w), _band(full, h).t(), halves_h.t(), halves_w))
         for n0 in range(0, n, step):
             m = min(step, n - n0)

@@ -18,8 +18,8 @@ def _reference_tone(img, b, u=0.169, lam=1e-4):
     for c in range(img.shape[2]):
         x = img[..., c].astype(np.float64) / img[..., c].max()
         a = lam * x + (1 - lam) * u
-        m = 0.3 + 0.7 * ((1 - u) / (1 - x.min())) ** 1.4
-        out[..., c] = x / (x + (b * a) ** m)
+        m = 0.3 + 0.7 * ((1 - u) / (1 - x.min()))**1.4
+        out[..., c] = x / (x + (b * a)**m)
     return out
 
 
@@ -60,14 +60,14 @@ def test_tone_mapping_other_normalisations():
     out = DRAAToneMapping(normalize='minmax', test_mode=True).transform(dict(img=img.copy()))
     x = (img.astype(np.float64) - img.min((0, 1))) / (img.max((0, 1)) - img.min((0, 1)))
     a = 1e-4 * x + (1 - 1e-4) * 0.169
-    m = 0.3 + 0.7 * (1 - 0.169) ** 1.4
-    np.testing.assert_allclose(out['img'], x / (x + (4.0 * a) ** m), rtol=1e-5, atol=1e-7)
+    m = 0.3 + 0.7 * (1 - 0.169)**1.4
+    np.testing.assert_allclose(out['img'], x / (x + (4.0 * a)**m), rtol=1e-5, atol=1e-7)
     unit = np.clip(img / 4, 0, 1)
     none = DRAAToneMapping(normalize='none', test_mode=True).transform(dict(img=img / 4))
     direct = _reference_tone(unit, 4.0)  # divides by the max, so only equal if we undo that
     x = unit.astype(np.float64)
-    m = 0.3 + 0.7 * ((1 - 0.169) / (1 - x.min((0, 1)))) ** 1.4
-    expected = x / (x + (4.0 * (1e-4 * x + (1 - 1e-4) * 0.169)) ** m)
+    m = 0.3 + 0.7 * ((1 - 0.169) / (1 - x.min((0, 1))))**1.4
+    expected = x / (x + (4.0 * (1e-4 * x + (1 - 1e-4) * 0.169))**m)
     np.testing.assert_allclose(none['img'], expected, rtol=1e-5, atol=1e-7)
     assert not np.allclose(none['img'], direct)
 
@@ -97,8 +97,12 @@ def test_tone_mapping_test_mode_deterministic_training_random():
 def test_tone_mapping_edge_cases_finite(normalize, b):
     t = DRAAToneMapping(brightness_range=(b, b), normalize=normalize)
     extreme = np.geomspace(1e-30, 1e30, 60).reshape(6, 10, 1).astype(np.float32)
-    cases = [np.zeros((5, 5, 1), np.float32), np.full((5, 5, 4), 7.0, np.float32),
-             np.ones((5, 5, 1), np.float32), extreme, np.concatenate([extreme, -extreme], 2)]
+    cases = [
+        np.zeros((5, 5, 1), np.float32),
+        np.full((5, 5, 4), 7.0, np.float32),
+        np.ones((5, 5, 1), np.float32), extreme,
+        np.concatenate([extreme, -extreme], 2)
+    ]
     for img in cases:
         out = t.transform(dict(img=img.copy()))['img']
         assert out.shape == img.shape
@@ -139,7 +143,7 @@ def test_tone_mapping_bad_args():
 @pytest.mark.parametrize('channels', [1, 4])
 @pytest.mark.parametrize('t', [0.0, 1.0, 2.0, 10.0])
 def test_truncation_matches_formula(channels, t):
-    img = _amplitude((30, 20, channels), seed=3) ** 3
+    img = _amplitude((30, 20, channels), seed=3)**3
     out = DRAAPercentileTruncation(truncation_range=(t, t)).transform(dict(img=img.copy()))
     assert out['img'].shape == img.shape and out['img'].dtype == np.float32
     assert out['draa_truncation'] == t
@@ -154,8 +158,8 @@ def test_truncation_out_range_and_test_mode():
     first, second = t(dict(img=img.copy())), t(dict(img=img.copy()))
     np.testing.assert_array_equal(first['img'], second['img'])
     assert first['draa_truncation'] == 1.0
-    np.testing.assert_allclose(first['img'], _reference_truncation(img, 1.0, -1, 255),
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        first['img'], _reference_truncation(img, 1.0, -1, 255), rtol=1e-5, atol=1e-4)
     fixed = DRAAPercentileTruncation(test_truncation=5, test_mode=True)(dict(img=img.copy()))
     assert fixed['draa_truncation'] == 5.0
 
@@ -216,11 +220,12 @@ def test_two_dimensional_image_kept():
     assert DRAAPercentileTruncation()(dict(img=img.copy()))['img'].shape == (7, 9)
 
 
-@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'),
-                                           ('mmdet', 'PackDetInputs'),
+@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'), ('mmdet', 'PackDetInputs'),
                                            ('mmseg', 'PackSegInputs')])
-@pytest.mark.parametrize('draa', [dict(type='DRAAToneMapping', test_mode=True),
-                                  dict(type='DRAAPercentileTruncation', test_mode=True)])
+@pytest.mark.parametrize('draa', [
+    dict(type='DRAAToneMapping', test_mode=True),
+    dict(type='DRAAPercentileTruncation', test_mode=True)
+])
 def test_draa_in_each_codebase_pipeline(tmp_path, scope, packer, draa):
     img = _amplitude((16, 12))
     np.save(tmp_path / 'x.npy', img)
@@ -241,13 +246,16 @@ def test_truncation_subsamples_large_channels_only():
     exact = DRAAPercentileTruncation(truncation_range=(2, 2), max_samples=None)
     sampled = DRAAPercentileTruncation(truncation_range=(2, 2), max_samples=10000)
     ref = _reference_truncation(img, 2.0)
-    np.testing.assert_allclose(exact.transform(dict(img=img.copy()))['img'], ref, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        exact.transform(dict(img=img.copy()))['img'], ref, rtol=1e-5, atol=1e-6)
     approx = sampled.transform(dict(img=img.copy()))['img']
     assert not np.array_equal(approx, ref)  # the estimate really is used
     assert np.abs(approx - ref).max() < 0.02  # and is close to the exact stretch
     small = img[:50, :50]
-    np.testing.assert_allclose(sampled.transform(dict(img=small.copy()))['img'],
-                               _reference_truncation(small, 2.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        sampled.transform(dict(img=small.copy()))['img'],
+        _reference_truncation(small, 2.0),
+        rtol=1e-5,
+        atol=1e-6)
     with pytest.raises(ValueError, match='max_samples'):
         DRAAPercentileTruncation(max_samples=1)

@@ -7,9 +7,8 @@ import pytest
 
 import sar_mm  # noqa: F401
 from sar_mm.datasets.transforms import SARTargetShadowRegions
-from sar_mm.datasets.transforms.foreground import (boxes_to_region, cell_labels,
-                                                   counting_filter, mstar_target_shadow_masks,
-                                                   read_region_file)
+from sar_mm.datasets.transforms.foreground import (boxes_to_region, cell_labels, counting_filter,
+                                                   mstar_target_shadow_masks, read_region_file)
 from sar_mm.models.explainers import knowledge_points as kp
 
 

@@ -18,8 +18,10 @@ def test_domains_from_amplitude(amplitude_file, to):
     path, amp = amplitude_file
     out = LoadSARImage(to=to, db_floor=1e-6).transform(dict(img_path=path))
     img = out['img'][..., 0]
-    expected = dict(amplitude=amp, intensity=amp ** 2,
-                    db=10 * np.log10(np.maximum(amp.astype(np.float64) ** 2, 1e-6)))[to]
+    expected = dict(
+        amplitude=amp,
+        intensity=amp**2,
+        db=10 * np.log10(np.maximum(amp.astype(np.float64)**2, 1e-6)))[to]
     np.testing.assert_allclose(img, expected, rtol=1e-5, atol=1e-5)
     assert out['img'].dtype == np.float32
     assert out['img_shape'] == (2, 2) and out['ori_shape'] == (2, 2)
@@ -30,8 +32,9 @@ def test_domains_from_amplitude(amplitude_file, to):
 def test_db_file_round_trip(tmp_path):
     db = np.array([[-20.0, 0.0], [10.0, 30.0]], np.float32)
     np.save(tmp_path / 'd.npy', db)
-    out = LoadSARImage(file_kind='db', to='amplitude').transform(dict(img_path=str(tmp_path / 'd.npy')))
-    np.testing.assert_allclose(out['img'][..., 0], 10 ** (db / 20), rtol=1e-5)
+    out = LoadSARImage(
+        file_kind='db', to='amplitude').transform(dict(img_path=str(tmp_path / 'd.npy')))
+    np.testing.assert_allclose(out['img'][..., 0], 10**(db / 20), rtol=1e-5)
 
 
 def test_complex_to_channels_and_amplitude(tmp_path):
@@ -97,8 +100,8 @@ def test_complex_pairs_from_real_bands(tmp_path):
     out = LoadSARImage(file_kind='complex_pairs', to='amplitude').transform(dict(img_path=path))
     assert out['img'].shape == (4, 4, 2)
     np.testing.assert_allclose(out['img'][0, 0], [5.0, 2.0])
-    out = LoadSARImage(file_kind='complex_pairs', to='amplitude', bands=[1]).transform(
-        dict(img_path=path))
+    out = LoadSARImage(
+        file_kind='complex_pairs', to='amplitude', bands=[1]).transform(dict(img_path=path))
     np.testing.assert_allclose(out['img'][..., 0], 2.0)
     tifffile.imwrite(tmp_path / 'odd.tif', bands[..., :3])
     with pytest.raises(SARFileError, match='even number of bands'):

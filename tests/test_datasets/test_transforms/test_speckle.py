@@ -11,15 +11,15 @@ from sar_mm.datasets.transforms import RandomCalibrationGain, RandomSpeckle, SAR
 @pytest.mark.parametrize('domain', ['intensity', 'amplitude', 'db'])
 def test_speckle_statistics(domain, looks):
     intensity = 2.0
-    value = dict(intensity=intensity, amplitude=np.sqrt(intensity),
-                 db=10 * np.log10(intensity))[domain]
+    value = dict(
+        intensity=intensity, amplitude=np.sqrt(intensity), db=10 * np.log10(intensity))[domain]
     img = np.full((300, 300, 2), value, np.float32)
     np.random.seed(0)
     out = RandomSpeckle(looks_range=(looks, looks), domain=domain, prob=1.0)(dict(img=img))
     assert out['speckle_looks'] == looks
     res = out['img'].astype(np.float64)
     assert res.shape == img.shape and out["img"].dtype == np.float32
-    as_intensity = dict(intensity=res, amplitude=res ** 2, db=10 ** (res / 10))[domain]
+    as_intensity = dict(intensity=res, amplitude=res**2, db=10**(res / 10))[domain]
     speckle = as_intensity / intensity
     assert speckle.mean() == pytest.approx(1.0, abs=0.01)
     assert speckle.var() == pytest.approx(1.0 / looks, rel=0.05)
@@ -62,32 +62,29 @@ def test_speckle_extreme_inputs_finite():
     assert np.isfinite(out).all() and out[0, 0, 0] == 0
 
 
-@pytest.mark.parametrize('domain, apply', [
-    ('amplitude', lambda x, g: x * 10 ** (g / 20)),
-    ('intensity', lambda x, g: x * 10 ** (g / 10)),
-    ('db', lambda x, g: x + g)])
+@pytest.mark.parametrize('domain, apply', [('amplitude', lambda x, g: x * 10**(g / 20)),
+                                           ('intensity', lambda x, g: x * 10**(g / 10)),
+                                           ('db', lambda x, g: x + g)])
 def test_gain_exact(domain, apply):
     img = np.array([[[0.0, 1.0], [0.5, 3.0]], [[-20.0, 2.0], [7.0, 0.01]]], np.float32)
-    out = RandomCalibrationGain(gain_db_range=(2.5, 2.5), domain=domain, prob=1)(
-        dict(img=img.copy()))
+    out = RandomCalibrationGain(
+        gain_db_range=(2.5, 2.5), domain=domain, prob=1)(
+            dict(img=img.copy()))
     assert out['calibration_gain_db'] == 2.5
-    np.testing.assert_allclose(out['img'], apply(img.astype(np.float64), 2.5), rtol=1e-6,
-                               atol=1e-6)
+    np.testing.assert_allclose(out['img'], apply(img.astype(np.float64), 2.5), rtol=1e-6, atol=1e-6)
     np.random.seed(3)
     drawn = RandomCalibrationGain(domain=domain, prob=1)(dict(img=img.copy()))
     g = drawn['calibration_gain_db']
     assert -3 <= g <= 3 and g != 0
-    np.testing.assert_allclose(drawn['img'], apply(img.astype(np.float64), g), rtol=1e-6,
-                               atol=1e-6)
+    np.testing.assert_allclose(drawn['img'], apply(img.astype(np.float64), g), rtol=1e-6, atol=1e-6)
 
 
 def test_gain_consistent_across_domains_and_prob():
     amp = np.array([[[0.3], [2.0]]], np.float32)
     outs = {}
-    for domain, img in (('amplitude', amp), ('intensity', amp ** 2),
-                        ('db', 10 * np.log10(amp ** 2))):
+    for domain, img in (('amplitude', amp), ('intensity', amp**2), ('db', 10 * np.log10(amp**2))):
         outs[domain] = RandomCalibrationGain((-1.7, -1.7), domain, prob=1)(dict(img=img))['img']
-    np.testing.assert_allclose(outs['amplitude'] ** 2, outs['intensity'], rtol=1e-5)
+    np.testing.assert_allclose(outs['amplitude']**2, outs['intensity'], rtol=1e-5)
     np.testing.assert_allclose(10 * np.log10(outs['intensity']), outs['db'], rtol=1e-5)
     out = RandomCalibrationGain(prob=0)(dict(img=amp.copy()))
     assert out['calibration_gain_db'] is None
@@ -100,20 +97,20 @@ def test_gain_consistent_across_domains_and_prob():
 @pytest.mark.parametrize('domain', ['amplitude', 'intensity', 'db'])
 def test_log_normalize_clip_and_range(domain):
     db = np.array([[-40.0, -25.0, -10.0], [0.0, 5.0, 30.0]], np.float32)[..., None]
-    img = dict(db=db, intensity=10 ** (db / 10), amplitude=10 ** (db / 20))[domain]
+    img = dict(db=db, intensity=10**(db / 10), amplitude=10**(db / 20))[domain]
     out = SARLogNormalize(domain=domain, clip_db=(-25, 5))(dict(img=img.astype(np.float32)))
     expected = (np.clip(db, -25, 5) + 25) / 30
     np.testing.assert_allclose(out['img'], expected, rtol=1e-5, atol=1e-6)
     assert out['img'].dtype == np.float32 and out['img'].shape == db.shape
-    scaled = SARLogNormalize(domain=domain, clip_db=(-25, 5), out_range=(-1, 1))(
-        dict(img=img.astype(np.float32)))['img']
+    scaled = SARLogNormalize(
+        domain=domain, clip_db=(-25, 5), out_range=(-1, 1))(dict(img=img.astype(np.float32)))['img']
     np.testing.assert_allclose(scaled, expected * 2 - 1, rtol=1e-5, atol=1e-6)
 
 
 def test_log_normalize_floor_and_nonfinite():
     img = np.array([[0.0, -1.0, np.nan, np.inf, -np.inf, 1e30]], np.float32)[..., None]
-    out = SARLogNormalize(domain='intensity', clip_db=(-120, 0), db_floor=1e-10)(
-        dict(img=img.copy()))['img'][0, :, 0]
+    out = SARLogNormalize(
+        domain='intensity', clip_db=(-120, 0), db_floor=1e-10)(dict(img=img.copy()))['img'][0, :, 0]
     # zeros and negatives hit the floor (-100 dB), NaN and -Inf the low end, +Inf the high end
     np.testing.assert_allclose(out, [20 / 120, 20 / 120, 0, 1, 0, 1], atol=1e-6)
     for domain in ('amplitude', 'db'):
@@ -152,8 +149,7 @@ def test_bad_args_and_repr():
         assert s in r
 
 
-@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'),
-                                           ('mmdet', 'PackDetInputs'),
+@pytest.mark.parametrize('scope, packer', [('mmpretrain', 'PackInputs'), ('mmdet', 'PackDetInputs'),
                                            ('mmseg', 'PackSegInputs')])
 def test_speckle_transforms_in_each_codebase_pipeline(tmp_path, scope, packer):
     amp = np.full((16, 12), 0.1, np.float32)
@@ -164,7 +160,8 @@ def test_speckle_transforms_in_each_codebase_pipeline(tmp_path, scope, packer):
             dict(type='RandomSpeckle', looks_range=(4, 4), prob=1.0),
             dict(type='RandomCalibrationGain', gain_db_range=(3, 3), prob=1.0),
             dict(type='SARLogNormalize', clip_db=(-40, 10)),
-            dict(type=packer)])
+            dict(type=packer)
+        ])
         np.random.seed(0)
         out = pipeline(dict(img_path=str(tmp_path / 'x.npy')))
     inputs = out['inputs'].numpy()

@@ -1,0 +1,22 @@
+# The released SAR-JEPA ViT-B/16 (github.com/waterdisappear/SAR-JEPA; W. Li et al., ISPRS J.
+# Photogramm. Remote Sens. 218, 2024) fine-tuned on SAR-ACD (5 aircraft types: A220, A330,
+# ARJ21, Boeing737, Boeing787, as the reference's datasets/SAR_ACD.py) with the reference's
+# few-shot protocol (as the MSTAR config beside this one: 224 px bicubic, no augmentation,
+# / 255, batch 50, AdamW lr 1e-3 wd 5e-4, constant warm-up then cosine, 40 epochs):
+#   python tools/fewshot_eval.py THIS_CONFIG --mode finetune --shots 10 20 40
+# SAR-ACD has no official split; the reference splits randomly (its split_Li_SAR_ACD.json is
+# not published), here the chips not drawn are the test set. The reference's copy keeps the
+# chips in SAR_ACD/images/<type>/*.jpg: point data_root at SAR_ACD/images.
+_base_ = [
+    '../_base_/default_runtime/mmpretrain.py',
+    '../_base_/models/vit_base_p16_irpe_1ch_cls.py',
+    '../_base_/datasets/sar_acd.py',
+    '../_base_/datasets/sar_jepa_finetune_224px.py',
+    '../_base_/schedules/adamw_const-warmup_cosine_40e.py',
+]
+model = dict(head=dict(num_classes=_base_.num_classes))
+data_preprocessor = dict(_base_.sar_jepa_preprocessor, num_classes=_base_.num_classes)
+train_dataloader = dict(batch_size=50, dataset=dict(pipeline=_base_.sar_jepa_train_pipeline))
+val_dataloader = dict(batch_size=50, dataset=dict(pipeline=_base_.sar_jepa_test_pipeline))
+test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=dict(interval=40, max_keep_ckpts=1))
