@@ -23,8 +23,8 @@ import os.path as osp
 import sys
 import time
 
+# the repository: the tools and configs below are run from it
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 CONFIGS = dict(
     pretrain='configs/sar_jepa/sar_jepa_vit-tiny-p8_1xb32-20e_synthetic-sar-64px.py',
     fewshot_scratch='configs/fewshot/vit-tiny-p8-1ch_1xb16-30e_synthetic-sar-vehicles-10shot.py',

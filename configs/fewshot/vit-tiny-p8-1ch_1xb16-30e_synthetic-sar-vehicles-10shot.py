@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/datasets/synthetic_sar_vehicles_fewshot.py',
-    '../_base_/schedules/sgd_cosine_epoch.py',
+    '../_base_/schedules/sgd_cosine_30e.py',
     '../_base_/models/vit_tiny_p8_1ch.py',
 ]
 model = dict(
@@ -30,21 +30,10 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 30
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+# the schedule base with AdamW in place of SGD, as ViTs are fine-tuned
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
 default_hooks = dict(checkpoint=dict(interval=10, save_best='auto'))
-auto_scale_lr = dict(base_batch_size=16)

@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/models/sar_jepa_vit.py',
     '../_base_/models/vit_tiny_p8_1ch.py',
+    '../_base_/schedules/sar_jepa_adamw_cosine_300e.py',
 ]
 
 model = dict(
@@ -52,34 +53,19 @@ train_dataloader = dict(
     dataset=dict(type='SARUnlabeledDataset', data_root=data_root, pipeline=train_pipeline),
 )
 
-# The paper's AdamW recipe with a shorter warm-up; lr is for this batch of 32
-# (--auto-scale-lr rescales it to the batch used).
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+# The paper's AdamW recipe (the schedule base) over 20 epochs, warmed up over 2 from 1e-3 x lr;
+# lr is for this batch of 32 (--auto-scale-lr rescales it to the batch used).
 auto_scale_lr = dict(base_batch_size=32)
 
 max_epochs = 20
 warmup_epochs = 2
 param_scheduler = [
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_epochs),
     dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
+        _base_.param_scheduler[1],
         T_max=max_epochs - warmup_epochs,
-        eta_min=0.0,
-        by_epoch=True,
         begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
+        end=max_epochs),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-val_cfg = None
-test_cfg = None
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))

@@ -37,21 +37,12 @@ auto_scale_lr = dict(base_batch_size=64)
 max_epochs = 200
 warmup_epochs = 10
 param_scheduler = [
+    dict(_base_.param_scheduler[0], end=warmup_epochs),
     dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
+        _base_.param_scheduler[1],
         T_max=max_epochs - warmup_epochs,
-        eta_min=0.0,
-        by_epoch=True,
         begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
+        end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=2))

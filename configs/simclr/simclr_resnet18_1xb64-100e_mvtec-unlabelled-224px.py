@@ -67,20 +67,12 @@ max_epochs = 100
 warmup_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=0.3 * 64 / 256))
 param_scheduler = [
+    dict(_base_.param_scheduler[0], end=warmup_epochs),
     dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
+        _base_.param_scheduler[1],
         T_max=max_epochs - warmup_epochs,
-        by_epoch=True,
         begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
+        end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=64)

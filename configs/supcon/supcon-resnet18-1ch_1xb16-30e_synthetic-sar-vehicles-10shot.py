@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/models/supcon_resnet18_1ch.py',
     '../_base_/datasets/synthetic_sar_vehicles_fewshot.py',
-    '../_base_/schedules/sgd_cosine_epoch.py',
+    '../_base_/schedules/sgd_cosine_30e.py',
 ]
 crop_size = 64  # chip size of the generated set
 view_pipeline = [
@@ -23,17 +23,4 @@ train_pipeline = [
 data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
 train_dataloader = dict(drop_last=True, dataset=dict(pipeline=train_pipeline))
 
-max_epochs = 30
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
-optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=5e-4))
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
 default_hooks = dict(checkpoint=dict(interval=10, save_best='auto'))
-auto_scale_lr = dict(base_batch_size=16)

@@ -13,6 +13,7 @@ import os.path as osp
 import numpy as np
 from mmengine.logging import print_log
 
+from sar_mm.datasets.sar_classification import read_image_list
 from sar_mm.datasets.transforms.loading import LoadSARImage
 from sar_mm.fileio import SARFileError, supported_extensions
 from sar_mm.fileio.mstar import PHOENIX_MAGIC, is_mstar_raw
@@ -69,7 +70,9 @@ class SARInferencerLoader(LoadSARImage):
         return self._put_raster(results, array, path, str(raw.dtype), raw.shape[2])
 
 
-def _type_name(step):
+def step_type_name(step):
+    """The class name of a pipeline step: a config dict's ``type`` (a name, maybe scoped as
+    ``'mmpretrain.PackInputs'``, or a class) or a transform object's class."""
     kind = step.get('type') if isinstance(step, dict) else type(step).__name__
     if isinstance(kind, type):
         kind = kind.__name__
@@ -113,7 +116,7 @@ def split_loading_step(pipeline, source='the config'):
     Raises:
         ValueError: the pipeline has no loading step.
     """
-    names = [_type_name(s) for s in pipeline]
+    names = [step_type_name(s) for s in pipeline]
     for index, name in enumerate(names):
         step = pipeline[index]
         if name in _SAR_LOADERS:
@@ -203,6 +206,33 @@ def list_sar_images(path):
         raise FileNotFoundError(f'{path}: no SAR image in this folder or below (extensions '
                                 f'{", ".join(sorted(extensions))}, or MSTAR Phoenix raw files)')
     return found
+
+
+def list_sar_samples(source, data_root=None):
+    """The images of a folder or of a list file, with the list's labels.
+
+    A folder gives its SAR images (:func:`list_sar_images`: recursively, MSTAR raw files
+    included) without labels; a file is read as a ``path [label]`` list
+    (:func:`sar_mm.datasets.read_image_list`: the format of ``SARClassificationDataset``'s list
+    files, the label optional).
+
+    Args:
+        source (str): A folder or a list file.
+        data_root (str, optional): Root of a list file's relative paths. Defaults to the list
+            file's folder.
+
+    Returns:
+        list[tuple[str, str | None]]: ``(image path, label field or None)``.
+
+    Raises:
+        FileNotFoundError: ``source`` does not exist, a folder holds no SAR image or a listed
+            image is missing.
+        ValueError: a list file that names no image or has a line that cannot be parsed.
+    """
+    source = os.fspath(source)
+    if osp.isfile(source):
+        return read_image_list(source, data_root)
+    return [(path, None) for path in list_sar_images(source)]
 
 
 def expand_inputs(inputs):

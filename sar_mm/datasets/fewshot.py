@@ -1,4 +1,5 @@
-"""Deterministic, stratified few-shot subsets, shared by every sar_mm classification dataset."""
+"""Deterministic, stratified draws of samples: the few-shot subsets of every sar_mm
+classification dataset, and small label-interleaved draws for analyses."""
 import numpy as np
 
 
@@ -41,3 +42,36 @@ def select_few_shot(labels, num_shots, seed, keys=None, class_names=None):
         rng = np.random.Generator(np.random.PCG64([int(seed), int(label)]))
         chosen.extend(members[rng.permutation(len(members))[:num_shots]].tolist())
     return sorted(chosen)
+
+
+def select_interleaved(labels, num_samples, seed):
+    """Draw ``num_samples`` samples with ``seed``, taking the labels in turn.
+
+    The samples of each label (``None`` is a label like any other) are shuffled by one numpy
+    generator seeded with ``seed``, the labels taken in the order of ``str(label)``; then one
+    sample of each label is picked after the other until ``num_samples`` are picked, so that a
+    small draw covers the labels evenly.
+
+    Args:
+        labels (Sequence): The label of each sample (any hashable values).
+        num_samples (int): How many to draw; 0 or None, or at least ``len(labels)``: all.
+        seed (int): Seed of the draw.
+
+    Returns:
+        list[int]: Indices of the drawn samples in the order they were picked (all indices in
+        order when every sample is drawn).
+    """
+    if not num_samples or num_samples >= len(labels):
+        return list(range(len(labels)))
+    rng = np.random.default_rng(seed)
+    groups = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    queues = [[members[i] for i in rng.permutation(len(members))]
+              for _, members in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+    picked = []
+    while len(picked) < num_samples:
+        for queue in queues:
+            if queue and len(picked) < num_samples:
+                picked.append(queue.pop(0))
+    return picked

@@ -1,4 +1,5 @@
 """Generic SAR image classification dataset with the few-shot protocol built in."""
+import os.path as osp
 import re
 
 from mmengine.fileio import get_file_backend, get_text
@@ -26,6 +27,103 @@ class AnnotationLineError(ValueError):
         self.lineno = lineno
         self.problem = problem
         super().__init__(f'{ann_file}, line {lineno}: {problem}')
+
+
+def read_list_lines(list_file, owner=None):
+    """The lines of a list file that name samples: blank lines and ``#`` comments skipped.
+
+    Args:
+        list_file (str): Path or URI of the list (read with mmengine's file backends).
+        owner (str, optional): Who reads it, named in the error (e.g. the dataset class).
+
+    Returns:
+        list[tuple[int, str]]: ``(line number, stripped line)`` pairs, numbered from 1.
+
+    Raises:
+        FileNotFoundError: ``list_file`` does not exist.
+    """
+    try:
+        text = get_text(list_file)
+    except FileNotFoundError as err:
+        who = f'{owner}: ' if owner else ''
+        raise FileNotFoundError(f'{who}list file not found: {list_file}') from err
+    lines = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith('#'):
+            lines.append((lineno, line))
+    return lines
+
+
+def split_list_line(line, list_file, lineno, label_required=True):
+    """``(path, label field)`` of a ``path<TAB>label`` or ``path label`` line of a list file.
+
+    Without a tab the label is the last whitespace-separated field, so paths may contain spaces
+    and class names need the tab when they do.
+
+    Args:
+        line (str): A stripped line (see :func:`read_list_lines`).
+        list_file (str): The list file, named in errors.
+        lineno (int): The line's number, named in errors.
+        label_required (bool): When False, a line of a single field is a path without a
+            label and gives ``(path, None)``. Defaults to True.
+
+    Returns:
+        tuple[str, str | None]: The path and the label field as written.
+
+    Raises:
+        AnnotationLineError: a tab-separated line without exactly two non-empty fields, or a
+            line of one field when ``label_required``.
+    """
+    if '\t' in line:
+        fields = [f.strip() for f in line.split('\t')]
+        if len(fields) != 2 or not all(fields):
+            raise AnnotationLineError(
+                list_file, lineno,
+                f'cannot parse {line!r}: a tab-separated line needs exactly two fields, '
+                '"<relative/path><TAB><label>"')
+        return fields[0], fields[1]
+    fields = line.rsplit(None, 1)
+    if len(fields) != 2:
+        if not label_required:
+            return line, None
+        raise AnnotationLineError(
+            list_file, lineno, f'cannot parse {line!r}: expected "<relative/path> <label>" '
+            '(or a tab separator when class names contain spaces)')
+    return fields[0], fields[1]
+
+
+def read_image_list(list_file, data_root=None):
+    """The images of a ``path [label]`` list file, checked to exist.
+
+    The lines follow :class:`SARClassificationDataset`'s list format (:func:`read_list_lines`,
+    :func:`split_list_line`) with the label optional; labels are kept as written (a class index
+    or name), not resolved against any classes.
+
+    Args:
+        list_file (str): The list file.
+        data_root (str, optional): Root of the relative paths. Defaults to the list file's
+            folder (absolute paths are kept).
+
+    Returns:
+        list[tuple[str, str | None]]: ``(image path, label field or None)`` in list order.
+
+    Raises:
+        FileNotFoundError: the list file or a listed image does not exist (naming the line).
+        AnnotationLineError: a line that cannot be parsed.
+        ValueError: the list names no image.
+    """
+    root = osp.dirname(list_file) if data_root is None else data_root
+    items = []
+    for lineno, line in read_list_lines(list_file):
+        path, label = split_list_line(line, list_file, lineno, label_required=False)
+        full = osp.join(root, path)
+        if not osp.isfile(full):
+            raise FileNotFoundError(f'{list_file}, line {lineno}: image not found: {full}')
+        items.append((full, label))
+    if not items:
+        raise ValueError(f'{list_file}: the list file names no image')
+    return items
 
 
 @DATASETS.register_module()
@@ -153,34 +251,11 @@ class SARClassificationDataset(CustomDataset):
 
     def _read_lines(self):
         """``[(line number, stripped line)]`` of the list file, without blanks and comments."""
-        try:
-            text = get_text(self.ann_file)
-        except FileNotFoundError as err:
-            raise FileNotFoundError(
-                f'{self.__class__.__name__}: list file not found: {self.ann_file}') from err
-        lines = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            line = line.strip()
-            if line and not line.startswith('#'):
-                lines.append((lineno, line))
-        return lines
+        return read_list_lines(self.ann_file, owner=self.__class__.__name__)
 
     def _split_line(self, line, lineno):
         """``(path, label field)`` of a ``path<TAB>label`` or ``path label`` line."""
-        if '\t' in line:
-            fields = [f.strip() for f in line.split('\t')]
-            if len(fields) != 2 or not all(fields):
-                raise AnnotationLineError(
-                    self.ann_file, lineno,
-                    f'cannot parse {line!r}: a tab-separated line needs exactly two fields, '
-                    '"<relative/path><TAB><label>"')
-            return fields[0], fields[1]
-        fields = line.rsplit(None, 1)
-        if len(fields) != 2:
-            raise AnnotationLineError(
-                self.ann_file, lineno, f'cannot parse {line!r}: expected "<relative/path> <label>" '
-                '(or a tab separator when class names contain spaces)')
-        return fields[0], fields[1]
+        return split_list_line(line, self.ann_file, lineno)
 
     def _parse_label(self, field, lineno, line):
         """Class index of a label field; a str when it is a name and the classes are unknown."""

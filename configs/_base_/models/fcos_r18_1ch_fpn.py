@@ -1,39 +1,8 @@
-# FCOS (mmdet) with a single-channel ResNet-18, FPN and a GroupNorm head, one class (ship).
+# FCOS (mmdet) with a single-channel ResNet-18 and a CPU-sized neck and head (the synthetic
+# demo): fcos_r50_1ch_fpn_gn-head.py with depth 18, the FPN on ResNet-18's channels and 128
+# channels, and 2 stacked convolutions in the GroupNorm head (SAR-HUB's: 4 of 256 channels).
+_base_ = ['./fcos_r50_1ch_fpn_gn-head.py']
 model = dict(
-    type='FCOS',
-    backbone=dict(
-        type='ResNet',
-        depth=18,
-        in_channels=1,
-        num_stages=4,
-        out_indices=(1, 2, 3),
-        frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        style='pytorch'),
-    neck=dict(
-        type='FPN',
-        in_channels=[128, 256, 512],
-        out_channels=128,
-        start_level=0,
-        add_extra_convs='on_output',
-        num_outs=5,
-        relu_before_extra_convs=True),
-    bbox_head=dict(
-        type='FCOSHead',
-        num_classes=1,
-        in_channels=128,
-        stacked_convs=2,
-        feat_channels=128,
-        strides=[8, 16, 32, 64, 128],
-        norm_cfg=dict(type='GN', num_groups=32, requires_grad=True),
-        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
-        loss_bbox=dict(type='IoULoss', loss_weight=1.0),
-        loss_centerness=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
-    test_cfg=dict(
-        nms_pre=1000,
-        min_bbox_size=0,
-        score_thr=0.05,
-        nms=dict(type='nms', iou_threshold=0.5),
-        max_per_img=100),
-)
+    backbone=dict(depth=18),
+    neck=dict(in_channels=[128, 256, 512], out_channels=128),
+    bbox_head=dict(in_channels=128, stacked_convs=2, feat_channels=128))

@@ -1,5 +1,8 @@
-"""Knowledge-point counts in target, shadow and background, per image and averaged (SAR-KP)."""
+"""Knowledge-point counts in target, shadow and background, per image and averaged (SAR-KP),
+and their tables."""
+import csv
 import math
+import os.path as osp
 from typing import Sequence
 
 import numpy as np
@@ -13,6 +16,8 @@ from sar_mm.models.explainers.knowledge_points import DEFAULT_THRESHOLDS, count_
 #: KPs, or without target/shadow cells).
 COUNT_KEYS = ('num_target', 'num_shadow', 'num_background', 'num_foreground')
 RATIO_KEYS = ('fg_ratio', 'target_ratio', 'target_margin', 'shadow_margin')
+#: The averages in the columns of :func:`write_kp_tables`' ``kp_metrics`` tables.
+TABLE_COLUMNS = COUNT_KEYS + ('fg_ratio', 'target_ratio', 'num_images_without_kp')
 
 
 def _threshold_key(b):
@@ -45,6 +50,61 @@ def aggregate_kp_counts(per_image, thresholds=DEFAULT_THRESHOLDS):
         out[f'{key}/num_images_without_kp'] = sum(r['num_foreground'] + r['num_background'] == 0
                                                   for r in rows)
     return out
+
+
+def _format_cell(value):
+    if isinstance(value, float):
+        return 'n/a' if math.isnan(value) else f'{value:.3f}'
+    return str(value)
+
+
+def write_kp_tables(summary, per_image, thresholds, out_dir):
+    """Write the KP tables of several models: ``kp_metrics.csv`` / ``.md`` and ``kp_per_image.csv``.
+
+    ``kp_metrics`` has a row per model and ``b``: the images and the averages of
+    :func:`aggregate_kp_counts` (:data:`TABLE_COLUMNS`); the markdown version names the columns
+    for readers (``λ = N_fg/(N_fg+N_bg)``; NaN as ``n/a``). ``kp_per_image.csv`` has a row per
+    model, image and ``b`` with the counts, ratios and margins of that image.
+
+    Args:
+        summary (dict[str, dict]): Per model name, its :func:`aggregate_kp_counts` result.
+        per_image (dict[str, Sequence[tuple[str, dict]]]): Per model name, ``(image path,
+            counts)`` pairs, ``counts`` from
+            :func:`~sar_mm.models.explainers.count_knowledge_points`.
+        thresholds (Sequence[float]): The values of ``b``, as counted.
+        out_dir (str): An existing folder.
+
+    Returns:
+        str: The markdown table.
+    """
+    header = ['model', 'b', 'images'] + list(TABLE_COLUMNS)
+    rows = []
+    for label, metrics in summary.items():
+        for b in thresholds:
+            key = _threshold_key(b)
+            rows.append([label, f'{b:g}', metrics['num_images']] +
+                        [metrics[f'{key}/{c}'] for c in TABLE_COLUMNS])
+    with open(osp.join(out_dir, 'kp_metrics.csv'), 'w', newline='') as f:
+        csv.writer(f).writerows([header] + rows)
+    names = [
+        'model', 'b', 'images', 'KP target', 'KP shadow', 'KP background', 'KP foreground',
+        'λ = N_fg/(N_fg+N_bg)', 'target ratio', 'images without KP'
+    ]
+    lines = ['| ' + ' | '.join(names) + ' |', '|' + ' --- |' * len(names)]
+    lines += ['| ' + ' | '.join(_format_cell(v) for v in row) + ' |' for row in rows]
+    text = '\n'.join(lines) + '\n'
+    with open(osp.join(out_dir, 'kp_metrics.md'), 'w', encoding='utf-8') as f:
+        f.write('Mean knowledge points per image (cells with mean(H_bg) - H > b); lambda and '
+                'the target ratio are averaged over images with at least one KP.\n\n' + text)
+    keys = ('num_target', 'num_shadow', 'num_background') + RATIO_KEYS
+    with open(osp.join(out_dir, 'kp_per_image.csv'), 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['model', 'image', 'b'] + list(keys))
+        for label, entries in per_image.items():
+            for path, counts in entries:
+                for b in thresholds:
+                    writer.writerow([label, path, f'{b:g}'] + [counts[float(b)][k] for k in keys])
+    return text
 
 
 @METRICS.register_module()
