@@ -16,9 +16,11 @@ class FUSARShip(SARClassificationDataset):
     **Classes.** The default is the six-class fine-tuning set of SAR-HUB (Yang et al., "SAR-HUB:
     Pre-training, Fine-tuning, and Explaining", Remote Sensing 15(23):5534, 2023; lists
     ``Fine-tuning/Target_recognition/data/FSS/*.txt`` of github.com/XAI4SAR/SAR-HUB, labels
-    0..5 = Cargo, Dredger, Fishing, Passenger, Tanker, Tug), so SAR-HUB list files load as they
-    are. Other class sets are given with ``metainfo=dict(classes=(...))`` or ``classes=(...)``;
-    list labels then index (or name) that tuple.
+    0..5 = Cargo, Dredger, Fishing, Passenger, Tanker, Tug), so its labels keep their meaning;
+    its lists name the authors' own files, ``tools/dataset_converters/sar_hub_splits.py``
+    rewrites them for a local copy. Other class sets are given with
+    ``metainfo=dict(classes=(...))`` or ``classes=(...)``; list labels then index (or name) that
+    tuple.
 
     **Layout.** List mode: ``relative/or/absolute/path label`` lines (SAR-HUB style, label index
     or class name; ``.npy``/``.tif``/``.tiff``/``.png`` chips). Folder mode: one folder per

@@ -20,7 +20,13 @@ class OpenSARShip(SARClassificationDataset):
     shared 2805-chip VV version of this setup, e.g.
     github.com/voooids/AIExample-for-Ship-Classification); ``metainfo=dict(classes=(...))``
     gives any other set (list labels are then names or indices into it). Index labels without
-    given classes load, but leave the class names unknown.
+    given classes load, but leave the class names unknown. ``variant='sar-hub14'`` selects the
+    14 AIS types of SAR-HUB's OpenSARShip splits (``SAR_HUB_CLASSES``, in its label order 0..13:
+    Tug, Pilot Vessel, Towing, Search and Rescue Vessel, Law Enforcement, Pleasure Craft, Port
+    Tender, Passenger, Wing in Ground, High Speed Craft, Dredging or Underwater Ops, Cargo,
+    Tanker, Fishing; Yang et al., Remote Sensing 15(23):5534, 2023, github.com/XAI4SAR/SAR-HUB
+    ``Fine-tuning/Target_recognition/data/OSS``), whose lists
+    ``tools/dataset_converters/sar_hub_splits.py`` writes.
 
     **Layout.** Calibrated chips lie under ``OpenSARShip1/<scene>/Patch_Cal/``, named after
     their AIS type (``Cargo_x10661_y11170.tif``); build a list file with one chip a line, path
@@ -32,21 +38,28 @@ class OpenSARShip(SARClassificationDataset):
     Folder mode reads ``data_prefix/<class>/**/<chip>`` trees.
 
     Args:
-        variant (str, optional): None (classes from the data or ``metainfo``) or ``'3class'``.
-            Defaults to None.
+        variant (str, optional): None (classes from the data or ``metainfo``), ``'3class'`` or
+            ``'sar-hub14'``. Defaults to None.
         **kwargs: Arguments of :class:`SARClassificationDataset` (``data_root``,
             ``data_prefix``, ``ann_file``, ``metainfo``, ``num_shots``, ``pipeline``, ...).
     """
 
     THREE_CLASSES = ('Bulk Carrier', 'Container Ship', 'Tanker')
+    #: SAR-HUB's 14 AIS types, in its label order (the folder names of its lists, spaced).
+    SAR_HUB_CLASSES = ('Tug', 'Pilot Vessel', 'Towing', 'Search and Rescue Vessel',
+                       'Law Enforcement', 'Pleasure Craft', 'Port Tender', 'Passenger',
+                       'Wing in Ground', 'High Speed Craft', 'Dredging or Underwater Ops', 'Cargo',
+                       'Tanker', 'Fishing')
+    VARIANTS = {'3class': THREE_CLASSES, 'sar-hub14': SAR_HUB_CLASSES}
     #: Empty: the classes are read from the list file or folders unless given.
     METAINFO = dict(classes=())
 
     def __init__(self, *args, variant=None, metainfo=None, **kwargs):
-        if variant not in (None, '3class'):
-            raise ValueError(f"OpenSARShip variant must be None or '3class', got {variant!r}")
-        if variant == '3class':
+        if variant is not None and variant not in self.VARIANTS:
+            raise ValueError(f'OpenSARShip variant must be None or one of '
+                             f'{tuple(self.VARIANTS)}, got {variant!r}')
+        if variant is not None:
             metainfo = dict(metainfo or {})
-            metainfo.setdefault('classes', self.THREE_CLASSES)
+            metainfo.setdefault('classes', self.VARIANTS[variant])
         self.variant = variant
         super().__init__(*args, metainfo=metainfo, **kwargs)

@@ -3,14 +3,15 @@
 # Layout: the release tree, one folder per AIS category (the six classes of SAR-HUB's
 # fine-tuning set are read, other categories skipped with a warning):
 #   data/FUSAR-Ship/FUSAR-Ship1.0/<Category>/<Subcategory>/*.tiff   512x512 chips
-# or SAR-HUB's lists (Fine-tuning/Target_recognition/data/FSS/FuSAR_{train,test}6.txt):
-#   train_dataloader.dataset: ann_file='FuSAR_train6.txt', data_prefix=''; and for the official
-#   test split val/test_dataloader.dataset: ann_file='FuSAR_test6.txt', num_shots=None.
+# or list files (SAR-HUB's train / test split, written for your copy by
+# tools/dataset_converters/sar_hub_splits.py: inherit fusar_ship_sar-hub-split.py).
 # Point elsewhere with --cfg-options {train,val,test}_dataloader.dataset.data_root=DIR
 #
 # Protocol: `num_shots` chips per class (seed `fewshot_seed`) for training, every other chip
-# for validation and test. Input: amplitude, the central 128 px (as SAR-HUB's fine-tuning),
-# DRAA percentile truncation (random t in [0, 3] % in training, 1.5 % at test).
+# for validation and test. Split reproduced: none (sar_mm's seeded draw); SAR-HUB's published
+# train / test split: fusar_ship_sar-hub-split.py. Input: amplitude, the central 128 px (as
+# SAR-HUB's fine-tuning), DRAA percentile truncation (random t in [0, 3] % in training, 1.5 %
+# at test).
 _base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'FUSARShip'
 data_root = 'data/FUSAR-Ship/'

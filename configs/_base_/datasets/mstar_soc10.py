@@ -12,6 +12,10 @@
 # held-out protocol when the 15 deg test chips are not at hand. With them, inherit
 # mstar_soc10_17-15deg.py instead (SOC: train on 17 deg, test on all 15 deg chips).
 #
+# Split reproduced: none published. The few-shot shots are sar_mm's own seeded draw from the
+# 17 deg list (SAR-JEPA's and SARATR-X's split_Li_MSTAR_SOC.json is referenced by their code but
+# not published). SAR-HUB's published split: mstar_soc10_sar-hub-split.py.
+#
 # Loaders, few-shot arguments and metrics: sar_recognition_fewshot.py; this file keeps its own
 # pipelines (no band selection, DRAA tone mapping instead of the base's truncation).
 # Input domain: amplitude, centre-cropped to 128 px (the target sits in the centre; chips differ

@@ -3,6 +3,9 @@
 # Needs a 15 deg list beside the 17 deg one:
 #   data/mstar_soc10/train.txt   17 deg, "train/<CLASS>/<file> <label>"
 #   data/mstar_soc10/test.txt    15 deg, "test/<CLASS>/<file> <label>"
+# Split reproduced: the standard SOC protocol (Ross et al., SPIE 3370, 1998), every chip of each
+# depression; SAR-HUB's lists of the same chips (and its 10 % / 30 % training subsets):
+# mstar_soc10_sar-hub-split.py.
 _base_ = ['./mstar_soc10.py']
 test_ann_file = 'test.txt'
 train_dataloader = dict(dataset=dict(num_shots=None))

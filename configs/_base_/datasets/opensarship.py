@@ -13,6 +13,8 @@
 # dual-pol GRD chip, VV of a single-pol one: keep one polarisation per list); chips of 13 to
 # 185 px (median 45) resized to 64 x 64; DRAA percentile truncation (random t in [0, 3] %,
 # 1.5 % at test).
+# Split reproduced: none (no official split; sar_mm's seeded few-shot draw). SAR-HUB's
+# published low / medium / large splits of 14 AIS types: opensarship_sar-hub-split.py.
 _base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'OpenSARShip'
 data_root = 'data/OpenSARShip/'

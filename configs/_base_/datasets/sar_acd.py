@@ -8,6 +8,8 @@
 # Protocol: `num_shots` chips per type (seed `fewshot_seed`) for training, the rest for
 # validation and test (SAR-ACD has no official split; SCAN's few-shot setting draws shots per
 # type the same way). Input: amplitude resized to 128 x 128, DRAA percentile truncation.
+# Split reproduced: none (sar_mm's seeded draw); SAR-JEPA's split_Li_SAR_ACD.json is referenced
+# by its code but not published.
 _base_ = ['./sar_recognition_fewshot.py']
 dataset_type = 'SARACD'
 data_root = 'data/SAR-ACD/'
