@@ -8,8 +8,8 @@ model (ViT-B/16 iRPE at 224 px, its depth cut to ``BLOCKS``) must take every con
 through its own ``init_cfg`` (one real build) or a strict load (the others, built on the meta
 device), the schedule must give the SAR-JEPA
 reference's learning rate epoch by epoch (Dassl: 2 epochs at 1e-5, then its cosine of 40 epochs
-first stepped at epoch 2), and the 224-px pipelines and ``tools/fewshot_eval.py``'s run config
-must accept the configs.
+from the base lr at epoch 2, first advanced after epoch 2), and the 224-px pipelines and
+``tools/fewshot_eval.py``'s run config must accept the configs.
 
 This folder has no ``__init__.py`` on purpose: a ``tests/test_configs`` package would shadow
 ``tests/test_configs.py``.
@@ -129,11 +129,45 @@ def test_strict_load_on_meta(converted, name):
 
 
 def reference_lr(epoch, base=1e-3, warmup_lr=1e-5, warmup=2, max_epochs=40):
-    """Dassl's ConstantWarmupScheduler around CosineAnnealingLR(T_max=max_epochs), stepped per
-    epoch: the cosine is stepped for the first time at the end of the warm-up."""
+    """The closed form of Dassl's constant warm-up before CosineAnnealingLR(T_max=max_epochs),
+    stepped per epoch: the cosine's first value (the base lr) is used at epoch ``warmup``."""
     if epoch < warmup:
         return warmup_lr
-    return 0.5 * base * (1 + math.cos(math.pi * (epoch - warmup + 1) / max_epochs))
+    return 0.5 * base * (1 + math.cos(math.pi * (epoch - warmup) / max_epochs))
+
+
+def dassl_warmup_cosine_lrs(base=1e-3, warmup_lr=1e-5, warmup=2, max_epochs=40):
+    """The lr of each epoch under the stepping rules of the reference's Dassl (SAR-JEPA's
+    ``few_shot_classification/Dassl.pytorch.zip``, ``dassl/optim/lr_scheduler.py``), written
+    out step by step on torch's own CosineAnnealingLR (the successor):
+
+    - the successor is built first (its constructor's step leaves the base lr); the warm-up
+      wrapper is built after it, and its own constructor's step counts epoch 0 and sets the
+      constant lr;
+    - every later step (one per epoch, after the epoch's last batch) first checks the wrapper's
+      count: below ``warmup`` the wrapper counts one more epoch and sets the constant, or, on
+      reaching ``warmup``, the successor's last lr unstepped; from then on it steps the
+      successor.
+    """
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.AdamW([param], lr=base)
+    successor = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, float(max_epochs))
+
+    def set_lr(value):
+        optimizer.param_groups[0]['lr'] = value
+
+    count = 0  # the wrapper's last_epoch after its constructor's step
+    set_lr(warmup_lr)
+    lrs = []
+    for _ in range(max_epochs):
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        if count >= warmup:
+            successor.step()
+        else:
+            count += 1
+            set_lr(successor.get_last_lr()[0] if count >= warmup else warmup_lr)
+    return lrs
 
 
 def test_schedule_is_the_reference_protocol():
@@ -160,8 +194,11 @@ def test_schedule_is_the_reference_protocol():
         for s in schedulers:
             s.step()
     expected = [reference_lr(e) for e in range(40)]
+    np.testing.assert_allclose(dassl_warmup_cosine_lrs(), expected, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(lrs, expected, rtol=1e-9, atol=1e-15)
-    assert lrs[:3] == pytest.approx([1e-5, 1e-5, 0.5e-3 * (1 + math.cos(math.pi / 40))])
+    # epoch 2 starts the cosine at the base lr; (k - 1) instead of (k - 2) is off by one epoch
+    assert lrs[:4] == pytest.approx([1e-5, 1e-5, 1e-3, 0.5e-3 * (1 + math.cos(math.pi / 40))])
+    assert lrs[-1] == pytest.approx(0.5e-3 * (1 + math.cos(math.pi * 37 / 40)))
 
 
 def test_224px_pipelines_and_the_reference_normalisation(tmp_path):
