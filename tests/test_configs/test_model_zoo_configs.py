@@ -236,3 +236,29 @@ def test_fewshot_eval_run_config(tmp_path):
         assert train.pipeline == cfg.sar_jepa_train_pipeline
         assert run.test_dataloader.dataset.pipeline == cfg.sar_jepa_test_pipeline
         assert run.optim_wrapper.optimizer.lr == 1e-3  # finetune keeps the reference lr
+
+
+def test_224px_pipelines_centre_crop_128px_first(tmp_path):
+    """The reference centre-crops every chip to 128 x 128 before resizing (train and test): a
+    bright frame outside the central 128 px never reaches the input; a smaller chip is
+    zero-padded."""
+    import cv2
+    from mmcv.transforms import Compose
+    from mmengine.registry import DefaultScope
+    chip = np.full((180, 200), 255, np.uint8)
+    chip[26:154, 36:164] = 40  # the central 128 x 128
+    big, small = str(tmp_path / 'big.png'), str(tmp_path / 'small.png')
+    cv2.imwrite(big, chip)
+    cv2.imwrite(small, np.full((96, 96), 200, np.uint8))
+    cfg = Config.fromfile(config_path('mstar-soc10'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        for pipeline in (cfg.train_dataloader.dataset.pipeline,
+                         cfg.test_dataloader.dataset.pipeline):
+            out = Compose(pipeline)(dict(img_path=big))['inputs'].float()
+            assert tuple(out.shape) == (1, 224, 224)
+            torch.testing.assert_close(out, torch.full_like(out, 40.), atol=1e-3, rtol=0)
+            padded = Compose(pipeline)(dict(img_path=small))['inputs'].float()
+            # zero-padded to 128 px as Dassl's CenterCrop does (mmcv pads bottom/right where
+            # torchvision pads around; only chips under 128 px see the difference)
+            assert padded.mean().item() == pytest.approx(200 * (96 / 128)**2, rel=0.02)
+            assert (padded.abs() < 1).float().mean().item() > 0.3
