@@ -1,6 +1,7 @@
 """Train a model from an mmpretrain, mmdet or mmseg config with sar_mm's modules registered.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                          [--amp-dtype auto|bfloat16|float16] [--auto-scale-lr]
                           [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
 The config's ``default_scope`` (mmpretrain / mmdet / mmseg) decides which codebase builds it.
@@ -8,8 +9,9 @@ The config's ``default_scope`` (mmpretrain / mmdet / mmseg) decides which codeba
 import argparse
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
-                           finish_distributed, load_config, parse_runner_args, set_resume)
+from sar_mm.engine import (AMP_DTYPES, add_runner_args, build_runner, enable_amp,
+                           enable_auto_scale_lr, finish_distributed, load_config, parse_runner_args,
+                           set_resume)
 
 
 def parse_args(argv=None):
@@ -25,7 +27,15 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='mixed precision (fp16 AMP on GPU, bf16 autocast on CPU)')
+        help='mixed precision: autocast with float32 weights (AmpOptimWrapper on GPU, '
+        'CPUAutocastOptimWrapper on CPU); the dtype is chosen by --amp-dtype')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=AMP_DTYPES,
+        default='auto',
+        help='autocast dtype of --amp: auto (default) is bfloat16 on CPUs and on GPUs that '
+        'compute it natively (compute capability >= 8.0, e.g. A100/H100/H200), float16 with '
+        'dynamic loss scaling on older GPUs; bfloat16/float16 imply --amp')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -38,8 +48,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    if args.amp:
-        enable_amp(cfg)
+    if args.amp or args.amp_dtype != 'auto':
+        enable_amp(cfg, args.amp_dtype)
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     if args.no_validate:

@@ -1,5 +1,7 @@
 """Training-engine pieces: checkpoints (safe loading, adaptation, the strict loader), CPU
-distributed set-up, CPU autocast."""
+distributed set-up, mixed precision (CPU autocast, the ``--amp`` switch, bfloat16 with mmcv's
+CUDA focal loss)."""
+from .amp_compat import patch_mmdet_focal_loss_for_bfloat16
 from .checkpoint import (CheckpointMismatchError, UnsafeCheckpointError, adapt_input_channels,
                          adapt_state_dict_to_model, allow_checkpoint_globals,
                          allowed_checkpoint_globals, extract_backbone, interpolate_pos_embed,
@@ -7,8 +9,11 @@ from .checkpoint import (CheckpointMismatchError, UnsafeCheckpointError, adapt_i
 from .distributed import finish_distributed, prepare_cpu_distributed
 from .hooks import FreezeModulesHook, KNNAccuracyHook  # noqa: F401  (register on import)
 from .optim_wrappers import CPUAutocastOptimWrapper
-from .runner_setup import (add_runner_args, build_runner, enable_amp, enable_auto_scale_lr,
-                           load_config, parse_runner_args, set_resume)
+from .runner_setup import (AMP_DTYPES, adapt_amp_to_device, add_runner_args, build_runner,
+                           cuda_supports_bf16, enable_amp, enable_auto_scale_lr, load_config,
+                           parse_runner_args, resolve_amp_dtype, set_resume)
+
+patch_mmdet_focal_loss_for_bfloat16()
 
 __all__ = [
     'UnsafeCheckpointError', 'allow_checkpoint_globals', 'allowed_checkpoint_globals',
@@ -16,5 +21,6 @@ __all__ = [
     'adapt_state_dict_to_model', 'extract_backbone', 'interpolate_pos_embed',
     'load_weights_strictly', 'finish_distributed', 'prepare_cpu_distributed',
     'CPUAutocastOptimWrapper', 'add_runner_args', 'parse_runner_args', 'build_runner', 'enable_amp',
-    'enable_auto_scale_lr', 'load_config', 'set_resume'
+    'enable_auto_scale_lr', 'load_config', 'set_resume', 'AMP_DTYPES', 'adapt_amp_to_device',
+    'cuda_supports_bf16', 'resolve_amp_dtype', 'patch_mmdet_focal_loss_for_bfloat16'
 ]

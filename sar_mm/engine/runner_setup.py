@@ -55,22 +55,112 @@ def load_config(config, cfg_options=None, launcher='none', work_dir=None):
     return cfg
 
 
-def enable_amp(cfg):
-    """Mixed precision: mmengine's AmpOptimWrapper on GPU, bf16 CPU autocast otherwise."""
+#: ``--amp-dtype`` choices: ``auto`` is bfloat16 where the device computes it natively (CPUs,
+#: NVIDIA GPUs of compute capability >= 8.0: A100, H100, H200, RTX 30xx and later), else float16.
+AMP_DTYPES = ('auto', 'bfloat16', 'float16')
+
+
+def cuda_supports_bf16():
+    """Whether the current CUDA GPU computes bfloat16 natively (compute capability >= 8.0).
+
+    ``torch.cuda.is_bf16_supported()`` also answers True for GPUs that only emulate it (much
+    slower than float16 there), so the capability is read instead.
+    """
+    if not torch.cuda.is_available():
+        return False
+    if torch.version.hip is not None:  # ROCm GPUs that torch runs support bf16
+        return torch.cuda.is_bf16_supported()
+    return torch.cuda.get_device_capability()[0] >= 8
+
+
+def resolve_amp_dtype(dtype='auto', device_type=None):
+    """The autocast dtype (``'bfloat16'`` or ``'float16'``) for ``dtype`` on ``device_type``
+    (``'cuda'`` or ``'cpu'``; default: cuda when available)."""
+    if dtype not in AMP_DTYPES:
+        raise ValueError(f'AMP dtype must be one of {AMP_DTYPES}, got {dtype!r}')
+    if device_type is None:
+        device_type = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if dtype != 'auto':
+        return dtype
+    if device_type == 'cuda':
+        return 'bfloat16' if cuda_supports_bf16() else 'float16'
+    return 'bfloat16'
+
+
+def _amp_wrapper_fields(dtype, on_cuda):
+    """Optim-wrapper type and arguments of mixed precision in ``dtype`` on CUDA or CPU."""
+    if not on_cuda:
+        return dict(type='CPUAutocastOptimWrapper', dtype=dtype)
+    # float16 needs mmengine's dynamic loss scaling; bfloat16 has float32's exponent range and
+    # needs none: a static scale of 1 leaves the loss as it is, and the GradScaler still skips
+    # the update of a step whose gradients are not finite (as it does for float16)
+    loss_scale = 'dynamic' if dtype == 'float16' else 1.0
+    return dict(type='AmpOptimWrapper', dtype=dtype, loss_scale=loss_scale)
+
+
+def enable_amp(cfg, dtype='auto'):
+    """Mixed precision for training (``tools/train.py --amp [--amp-dtype ...]``).
+
+    Replaces a plain ``OptimWrapper`` of ``cfg.optim_wrapper`` by
+
+    * on a CUDA GPU: mmengine's ``AmpOptimWrapper`` with ``dtype`` bfloat16 where the GPU
+      supports it natively (static loss scale 1: no scaling, but steps with non-finite
+      gradients are skipped), else float16 with dynamic loss scaling;
+    * without one: :class:`~sar_mm.engine.optim_wrappers.CPUAutocastOptimWrapper` (bfloat16
+      CPU autocast, or float16 when asked).
+
+    Parameters, gradients and optimizer states stay float32; the SAR target generators and the
+    losses of sar_mm compute in float32 under autocast. A config that already uses one of the
+    two AMP wrappers keeps it (``dtype`` other than ``'auto'`` then overrides its dtype).
+
+    Args:
+        cfg (Config): The config, changed in place.
+        dtype (str): ``'auto'``, ``'bfloat16'`` or ``'float16'``.
+
+    Returns:
+        str: The autocast dtype used.
+    """
     optim_wrapper = cfg.optim_wrapper
     current = optim_wrapper.get('type', 'OptimWrapper')
+    on_cuda = torch.cuda.is_available()
     if current in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
-        print_log(f'AMP is already enabled ({current}).', logger='current')
-        return
+        if dtype != 'auto':
+            optim_wrapper.update(_amp_wrapper_fields(dtype, current == 'AmpOptimWrapper'))
+            optim_wrapper.type = current
+        print_log(
+            f'AMP is already enabled ({current}, dtype {optim_wrapper.get("dtype")}).',
+            logger='current')
+        return optim_wrapper.get('dtype') or ('float16' if on_cuda else 'bfloat16')
     if current != 'OptimWrapper':
         raise ValueError(f'--amp only applies to OptimWrapper, got {current}')
-    if torch.cuda.is_available():
-        optim_wrapper.type = 'AmpOptimWrapper'
-        optim_wrapper.setdefault('loss_scale', 'dynamic')
-    else:
-        optim_wrapper.type = 'CPUAutocastOptimWrapper'
-        optim_wrapper.setdefault('dtype', 'bfloat16')
-        print_log('No GPU: --amp uses bfloat16 autocast on the CPU.', logger='current')
+    resolved = resolve_amp_dtype(dtype, 'cuda' if on_cuda else 'cpu')
+    optim_wrapper.update(_amp_wrapper_fields(resolved, on_cuda))
+    where = f'GPU {torch.cuda.get_device_name()}' if on_cuda else 'no GPU: CPU autocast'
+    print_log(f'--amp: {optim_wrapper.type} with {resolved} autocast ({where}).', logger='current')
+    return resolved
+
+
+def adapt_amp_to_device(cfg):
+    """Let a config written for GPU mixed precision run on a machine without CUDA.
+
+    mmengine's ``AmpOptimWrapper`` refuses to be built without a GPU; a config (or
+    ``--cfg-options optim_wrapper.type=AmpOptimWrapper``) that asks for it is switched to
+    :class:`~sar_mm.engine.optim_wrappers.CPUAutocastOptimWrapper` with the config's dtype
+    (bfloat16 when it names none) and without loss scaling. Returns whether it changed ``cfg``.
+    """
+    optim_wrapper = cfg.get('optim_wrapper')
+    if (not optim_wrapper or optim_wrapper.get('type') != 'AmpOptimWrapper'
+            or torch.cuda.is_available()):
+        return False
+    dtype = optim_wrapper.get('dtype') or 'bfloat16'
+    dtype = str(dtype).replace('torch.', '')
+    for key in ('loss_scale', 'use_fsdp'):
+        optim_wrapper.pop(key, None)
+    optim_wrapper.update(type='CPUAutocastOptimWrapper', dtype=dtype)
+    print_log(
+        f'No GPU: the config\'s AmpOptimWrapper runs as CPUAutocastOptimWrapper ({dtype}).',
+        logger='current')
+    return True
 
 
 def enable_auto_scale_lr(cfg):
@@ -112,8 +202,9 @@ def add_rng_state_hook(cfg):
 
 def build_runner(cfg):
     """Build the runner the config asks for (``runner_type``) or mmengine's ``Runner``
-    (with :func:`add_rng_state_hook` applied)."""
+    (with :func:`adapt_amp_to_device` and :func:`add_rng_state_hook` applied)."""
     prepare_cpu_distributed(cfg, cfg.launcher)
+    adapt_amp_to_device(cfg)
     add_rng_state_hook(cfg)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS

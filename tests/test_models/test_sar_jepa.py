@@ -17,7 +17,9 @@ from sar_mm.models.selfsup import (SARJEPA, local_window_masking, num_masked_per
                                    window_patch_indices)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'sar_jepa', '*.py')))
+# the pretraining configs; the *_sar-jepa-release fine-tune configs beside them are classifiers,
+# tested in tests/test_configs/test_model_zoo_configs.py
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'sar_jepa', 'sar_jepa_*.py')))
 PAPER_CONFIG = osp.join(ROOT, 'configs', 'sar_jepa',
                         'sar_jepa_vit-base-p16_8xb75-300e_sar-pooled-224px.py')
 TINY_CONFIG = osp.join(ROOT, 'configs', 'sar_jepa',

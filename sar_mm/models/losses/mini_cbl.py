@@ -26,6 +26,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from .precision import at_least_float32, autocast_disabled
+
 _REDUCTIONS = ('none', 'mean', 'sum')
 
 
@@ -173,7 +175,8 @@ class _ClassBalancedFocalBase(nn.Module):
             reduction_override (str, optional): ``'none'``, ``'mean'`` or ``'sum'``.
 
         Returns:
-            Tensor: The loss (a scalar unless the reduction is ``'none'``).
+            Tensor: The loss (a scalar unless the reduction is ``'none'``), computed in float32
+            (float64 for float64 scores), also under autocast.
         """
         if reduction_override not in (None, ) + _REDUCTIONS:
             raise ValueError(f'reduction_override must be None or one of {_REDUCTIONS}, '
@@ -182,11 +185,13 @@ class _ClassBalancedFocalBase(nn.Module):
             raise ValueError(f'{type(self).__name__}: expected (N, C) scores, '
                              f'got shape {tuple(cls_score.shape)}')
         reduction = reduction_override or self.reduction
-        target = _as_target_matrix(label, cls_score, type(self).__name__)
-        class_weights = self.class_weights_for(target.detach())
-        loss = class_balanced_focal_loss(cls_score, target, class_weights, self.gamma,
-                                         self.use_sigmoid, weight, reduction)
-        return self.loss_weight * loss
+        with autocast_disabled(cls_score):
+            cls_score = at_least_float32(cls_score)
+            target = _as_target_matrix(label, cls_score, type(self).__name__)
+            class_weights = self.class_weights_for(target.detach())
+            loss = class_balanced_focal_loss(cls_score, target, class_weights, self.gamma,
+                                             self.use_sigmoid, weight, reduction)
+            return self.loss_weight * loss
 
 
 @MODELS.register_module()

@@ -4,6 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from .precision import at_least_float32, autocast_disabled
+
 
 def supcon_loss(features, labels=None, temperature=0.1, base_temperature=None, normalize=True):
     """Supervised contrastive loss of Khosla et al. (NeurIPS 2020), eq. 2 (``L_out``).
@@ -97,6 +99,9 @@ class SupConLoss(nn.Module):
         self.loss_weight = float(loss_weight)
 
     def forward(self, features, labels=None):
-        """Loss of embeddings ``features`` (N, V, D) with class ``labels`` (N,) or None."""
-        return self.loss_weight * supcon_loss(features, labels, self.temperature,
-                                              self.base_temperature, self.normalize)
+        """Loss of embeddings ``features`` (N, V, D) with class ``labels`` (N,) or None,
+        computed in float32 (float64 for float64 features), also under autocast."""
+        with autocast_disabled(features):
+            return self.loss_weight * supcon_loss(
+                at_least_float32(features), labels, self.temperature, self.base_temperature,
+                self.normalize)

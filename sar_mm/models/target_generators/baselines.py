@@ -17,7 +17,8 @@ from mmpretrain.models.selfsup.maskfeat import HOGGenerator
 from mmpretrain.registry import MODELS
 
 from .sar_gradient import (PatchTargetMixin, SARGradientTarget, check_input, check_patch_size,
-                           gaussian_kernel1d, normalize_per_patch, patchify, reflect_pad)
+                           float32_no_autocast, gaussian_kernel1d, normalize_per_patch, patchify,
+                           reflect_pad)
 
 # |g_x|, |g_y| below this (float32 noise of the log-ratios) count as 0 for orientations
 _ZERO_GRADIENT = 1e-5
@@ -48,7 +49,7 @@ class PixelTarget(PatchTargetMixin, BaseModule):
         super().__init__(init_cfg)
         self._init_patch(patch_size, norm_per_patch)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def feature_maps(self, x):
         """The (B, C, H, W) images as float32 (detached)."""
         return check_input(x, 1).detach()
@@ -85,7 +86,7 @@ class LowPassTarget(PatchTargetMixin, BaseModule):
         self.radius = max(1, int(math.ceil(self.truncate * self.sigma)))
         self._init_patch(patch_size, norm_per_patch)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def feature_maps(self, x):
         """Low-pass filtered (B, C, H, W) images, float32."""
         x = check_input(x, 1)
@@ -170,12 +171,12 @@ class SARHOGTarget(BaseModule):
         """D = in_channels * len(radii) * bins."""
         return int(in_channels) * len(self.gradient.radii) * self.bins
 
-    @torch.no_grad()
+    @float32_no_autocast
     def feature_maps(self, x):
         """Ratio-gradient magnitudes (B, C*len(radii), H, W), channel-major."""
         return self.gradient.feature_maps(x)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def forward(self, x):
         """Per-patch histograms (B, L, C*len(radii)*bins) of (B, C, H, W) images."""
         x = check_input(x, self.patch_size)
@@ -274,7 +275,7 @@ class HOGTarget(BaseModule):
         """D = in_channels * nbins * (patch_size / pool)^2."""
         return int(in_channels) * self.hog.nbins * (self.patch_size // self.hog.pool)**2
 
-    @torch.no_grad()
+    @float32_no_autocast
     def feature_maps(self, x):
         """Sobel gradient magnitudes (B, C, H, W) of (B, C, H, W) images, float32."""
         x = check_input(x, 1)
@@ -284,7 +285,7 @@ class HOGTarget(BaseModule):
         gy = F.conv2d(y, self.hog.weight_y[:1].to(y.dtype))
         return torch.hypot(gx, gy).view(b, c, h, w)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def forward(self, x):
         """Per-patch HOG (B, L, C*nbins*(p/pool)^2) of (B, C, H, W) images."""
         x = check_input(x, self.patch_size)

@@ -12,8 +12,11 @@ when the image is multiplied by a constant.
 Every target generator of this package has the same interface (the SAR-JEPA algorithm relies on
 it): ``feature_maps(x)`` gives dense (B, K, H, W) maps, ``forward(x)`` the (B, L, D) per-patch
 targets of the L = (H/p)*(W/p) non-overlapping p x p patches in row-major order, ``out_dim(C)``
-is D, and ``norm_per_patch`` standardises each patch's target vector.
+is D, and ``norm_per_patch`` standardises each patch's target vector. They compute in float32
+without gradients, also when called under autocast (:func:`float32_no_autocast`).
 """
+import contextlib
+import functools
 import math
 import numbers
 
@@ -29,6 +32,27 @@ _NORM_EPS = 1e-6
 # chunks on CPU, large ones (few kernel launches) on accelerators
 _CHUNK_BYTES = 8 * 2**20
 _CHUNK_BYTES_ACCELERATOR = 1 * 2**30
+
+
+def float32_no_autocast(method):
+    """Decorate a target-generator method ``method(self, x, ...)`` so that it runs without
+    gradients and with autocast disabled on ``x``'s device.
+
+    Under mixed precision (``torch.autocast``) matrix products and convolutions would otherwise
+    run in bfloat16/float16: the targets (log-ratios of window sums, histograms) keep their
+    float32 accuracy this way, whatever precision the network trains in.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, x, *args, **kwargs):
+        device_type = x.device.type if isinstance(x, torch.Tensor) else 'cpu'
+        no_autocast = (
+            torch.autocast(device_type=device_type, enabled=False)
+            if torch.amp.is_autocast_available(device_type) else contextlib.nullcontext())
+        with torch.no_grad(), no_autocast:
+            return method(self, x, *args, **kwargs)
+
+    return wrapper
 
 
 def check_patch_size(patch_size):
@@ -132,7 +156,7 @@ class PatchTargetMixin:
         """D, the length of each patch's target, for ``in_channels`` input channels."""
         return self.maps_per_channel * int(in_channels) * self.patch_size**2
 
-    @torch.no_grad()
+    @float32_no_autocast
     def forward(self, x):
         """Per-patch targets (B, L, D) of (B, C, H, W) images; H, W multiples of patch_size."""
         x = check_input(x, self.patch_size)
@@ -181,8 +205,8 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
 
     Inputs are expected to be non-negative amplitudes or intensities (linear, not dB);
     negatives are clamped to 0 before adding eps (NaN propagates). Any float dtype is
-    computed in float32; no gradients are recorded. On CPU the batch is processed in
-    cache-sized chunks of images.
+    computed in float32, also under autocast; no gradients are recorded. On CPU the batch is
+    processed in cache-sized chunks of images.
     ``feature_maps`` returns K = C * len(radii) maps ordered channel-major (map index
     ``c * len(radii) + k`` for channel c, radius ``radii[k]``); ``forward`` returns
     D = C * len(radii) * p * p values per patch.
@@ -343,7 +367,7 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
             return self._gaussian_gradients(images, step)
         return self._box_gradients(images, step)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def ratio_gradients(self, x):
         """``(g_x, g_y)``, each float32 (B, C, len(radii), H, W), of (B, C, H, W) images."""
         x = check_input(x, 1)
@@ -354,7 +378,7 @@ class SARGradientTarget(PatchTargetMixin, BaseModule):
             gx[rows, k], gy[rows, k] = grad_x, grad_y
         return gx.view(b, c, -1, h, w), gy.view(b, c, -1, h, w)
 
-    @torch.no_grad()
+    @float32_no_autocast
     def feature_maps(self, x):
         """Gradient magnitudes (B, C*len(radii), H, W), channel-major, of (B, C, H, W) images."""
         x = check_input(x, 1)
