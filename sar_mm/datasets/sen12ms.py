@@ -111,6 +111,13 @@ def majority_label(mask, lut, path, igbp=False):
 
     Pixels of no data (0) and of removed classes are not counted; ties go to the lower class.
     """
+    counts = _class_counts(mask, lut, path, igbp)
+    return int(counts.argmax()) if counts.sum() else None
+
+
+def _class_counts(mask, lut, path, igbp):
+    """Pixels of each kept class (zero-based) in ``mask``; a value outside the scheme is an
+    error naming ``path``."""
     values = mask.astype(np.int64)
     table = IGBP_TO_DFC2020 if igbp else np.arange(11)
     bad = (values < 0) | (values >= len(table))
@@ -118,8 +125,47 @@ def majority_label(mask, lut, path, igbp=False):
         raise ValueError(f'{path}: land-cover value {int(values[bad][0])} outside the '
                          f'{"IGBP classes 0..17" if igbp else "DFC2020 classes 0..10"}')
     classes = lut[table[values]]
-    counts = np.bincount(classes[classes != IGNORE].ravel(), minlength=int(lut.max()) + 1)
-    return int(counts.argmax()) if counts.sum() else None
+    num = int(lut[lut != IGNORE].max()) + 1
+    return np.bincount(classes[classes != IGNORE].ravel(), minlength=num)
+
+
+def class_fractions(mask, lut, path, igbp=False):
+    """Fraction of the mask's pixels in each kept class.
+
+    The denominator is every pixel of the mask, no data and removed classes included, as the
+    multi-label scene labels of SSLTransformerRS (pixel counts over the window size) and the
+    IGBP class fractions of SEN12MS's own classification loader.
+
+    Args:
+        mask, lut, path, igbp: As :func:`majority_label`.
+
+    Returns:
+        np.ndarray: (number of kept classes, ) float64 fractions, summing to at most 1.
+    """
+    return _class_counts(mask, lut, path, igbp) / max(mask.size, 1)
+
+
+def multi_label(mask, lut, path, igbp=False, threshold=0.1):
+    """Zero-based classes covering at least ``threshold`` of a mask, or None when no pixel has
+    a class.
+
+    The multi-label scene label of SSLTransformerRS (``dfc_multilabel_one_hot``: the classes
+    making up at least 10 % of a scene) and of SEN12MS's ``classification/dataset.py``
+    (``label_type='multi_label'``, class fractions ``>= threshold``, default 0.1).
+
+    Args:
+        mask, lut, path, igbp: As :func:`majority_label`.
+        threshold (float): Smallest fraction of the mask's pixels (see
+            :func:`class_fractions`) a class must cover. Defaults to 0.1.
+
+    Returns:
+        list[int] | None: Sorted class indices (possibly empty when labelled pixels exist but
+        no class reaches the threshold), or None when no pixel has a kept class.
+    """
+    fractions = class_fractions(mask, lut, path, igbp=igbp)
+    if not fractions.any():
+        return None
+    return [int(c) for c in np.flatnonzero(fractions >= threshold)]
 
 
 @DATASETS.register_module()
@@ -134,7 +180,10 @@ class SEN12MS(SARClassificationDataset):
     and its scene-classification use by Scheibenreif et al., "Self-supervised vision
     transformers for land-cover segmentation and classification", CVPRW 2022
     (SSLTransformerRS): the IGBP band of the ``lc`` mask is mapped to the 10 simplified DFC2020
-    classes and the most frequent class is the label.
+    classes and the most frequent class is the label. With ``label_mode='multi'`` the label is
+    the set of classes covering at least ``label_threshold`` of the mask (default 10 %), the
+    multi-label targets of SSLTransformerRS (``dfc_multilabel_one_hot``) and of SEN12MS's own
+    classification loader (``label_type='multi_label'``, ``threshold=0.1``).
 
     **Layout** (as the published SEN12MS release and the baseline's loader)::
 
@@ -170,6 +219,17 @@ class SEN12MS(SARClassificationDataset):
         label_source (str): ``'igbp'`` (band 1 of the ``lc`` masks, mapped to DFC2020 classes)
             or ``'dfc'`` (the ``dfc`` masks of DFC2020, already in its classes).
             Defaults to ``'igbp'``.
+        label_mode (str): ``'single'``: ``gt_label`` is the majority class (an int).
+            ``'multi'``: ``gt_label`` is the sorted list of classes covering at least
+            ``label_threshold`` of the mask, as mmpretrain's ``MultiLabelDataset`` (for
+            ``MultiLabelLinearClsHead`` and ``MultiLabelMetric``); the fraction is over all
+            pixels of the patch, no data and removed classes (``no_savanna``, ``no_snow_ice``)
+            included, so removed classes never appear; a patch whose labelled pixels reach the
+            threshold in no class keeps an empty set (an all-zero target, as SSLTransformerRS);
+            :meth:`get_gt_labels` gives the (N, classes) one-hot matrix. ``num_shots`` needs
+            single labels. Defaults to ``'single'``.
+        label_threshold (float): The fraction of ``label_mode='multi'``, in (0, 1].
+            Defaults to 0.1.
         **kwargs: Arguments of :class:`SARClassificationDataset` (``data_root``,
             ``data_prefix``, ``pipeline``, ``num_shots``, ``seed``, ``fewshot_split``, ...);
             ``metainfo`` classes, when given, must match the scheme's number of classes.
@@ -185,13 +245,24 @@ class SEN12MS(SARClassificationDataset):
                  no_savanna=False,
                  no_snow_ice=False,
                  label_source=None,
+                 label_mode='single',
+                 label_threshold=0.1,
                  metainfo=None,
                  **kwargs):
         label_source = label_source or self.DEFAULT_LABEL_SOURCE
-        if label_source not in ('igbp', 'dfc'):
-            raise ValueError(f"{type(self).__name__}: label_source must be 'igbp' or 'dfc', "
-                             f'got {label_source!r}')
         name = type(self).__name__
+        if label_source not in ('igbp', 'dfc'):
+            raise ValueError(f"{name}: label_source must be 'igbp' or 'dfc', "
+                             f'got {label_source!r}')
+        if label_mode not in ('single', 'multi'):
+            raise ValueError(f"{name}: label_mode must be 'single' or 'multi', got {label_mode!r}")
+        if not 0 < float(label_threshold) <= 1:
+            raise ValueError(f'{name}: label_threshold must be in (0, 1], got {label_threshold!r}')
+        if label_mode == 'multi' and kwargs.get('num_shots') is not None:
+            raise ValueError(f"{name}: num_shots draws per-class shots of single labels; it "
+                             "cannot be used with label_mode='multi'")
+        self.label_mode = label_mode
+        self.label_threshold = float(label_threshold)
         self.subsets = None if subsets is None else tuple(
             [subsets] if isinstance(subsets, str) else subsets)
         self.s1_band_indices = select_bands(s1_bands, S1_BANDS, what=f'{name} s1_bands')
@@ -207,6 +278,22 @@ class SEN12MS(SARClassificationDataset):
                              f'{len(classes)}: {classes}')
         metainfo.setdefault('classes', classes)
         super().__init__(*args, metainfo=metainfo, **kwargs)
+
+    def get_cat_ids(self, idx):
+        """Classes of sample ``idx``: ``[label]``, or the label set with ``label_mode='multi'``."""
+        if self.label_mode == 'multi':
+            return list(self.get_data_info(idx)['gt_label'])
+        return super().get_cat_ids(idx)
+
+    def get_gt_labels(self):
+        """(N, ) class indices, or with ``label_mode='multi'`` the (N, classes) one-hot
+        ``int64`` matrix of the label sets."""
+        if self.label_mode != 'multi':
+            return super().get_gt_labels()
+        onehot = np.zeros((len(self), len(self.CLASSES)), np.int64)
+        for i in range(len(self)):
+            onehot[i, self.get_data_info(i)['gt_label']] = 1
+        return onehot
 
     @property
     def s1_band_names(self):
@@ -263,7 +350,11 @@ class SEN12MS(SARClassificationDataset):
                 if not osp.isfile(partner):
                     raise FileNotFoundError(f'{s2}: missing partner file ({what}): {partner}')
             mask = read_sar(mask_path)[0][:, :, 0]  # IGBP is band 1 of the 4-band lc files
-            label = majority_label(mask, self.lut, mask_path, igbp=self.label_source == 'igbp')
+            igbp = self.label_source == 'igbp'
+            if self.label_mode == 'multi':
+                label = multi_label(mask, self.lut, mask_path, igbp, self.label_threshold)
+            else:
+                label = majority_label(mask, self.lut, mask_path, igbp=igbp)
             if label is None:
                 unlabelled.append(mask_path)
                 continue

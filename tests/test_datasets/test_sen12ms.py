@@ -11,12 +11,15 @@ from mmengine.registry import DefaultScope
 
 import sar_mm  # noqa: F401
 from sar_mm.datasets import DFC2020, SEN12MS
-from sar_mm.datasets.sen12ms import S2_BANDS, dfc2020_class_lut, majority_label, select_bands
+from sar_mm.datasets.sen12ms import (S2_BANDS, class_fractions, dfc2020_class_lut, majority_label,
+                                     multi_label, select_bands)
 from sar_mm.datasets.transforms import S1DbClipScale, S2ReflectanceScale
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'multimodal',
                   'multimodal-supcon_resnet50-s1s2-x2_1xb16-100e_dfc2020.py')
+MULTI_CONFIG = osp.join(ROOT, 'configs', 'multimodal',
+                        'multimodal-bce-ntxent_resnet50-s1s2-x2_1xb16-100e_dfc2020-multilabel.py')
 SIZE = 32
 SQUARE = (slice(4, 12), slice(18, 26))  # a bright square shared by S1 and S2 of a patch
 
@@ -274,14 +277,121 @@ def _small_resnet50(model_cfg):
     return model_cfg
 
 
-def test_dfc2020_supcon_config_trains_two_iterations(dfc_root, tmp_path):
+def _expected_set(counts, lut, threshold):
+    """Classes whose pixels (``counts``: mask value -> pixels) reach ``threshold`` of the patch."""
+    per_class = {}
+    for value, num in counts.items():
+        cls = int(lut[value])
+        if cls != 255:
+            per_class[cls] = per_class.get(cls, 0) + num
+    return sorted(c for c, n in per_class.items() if n / (SIZE * SIZE) >= threshold)
+
+
+# mask value -> pixels of 1024: Forest .59, Grassland .107, Wetlands .098, Savanna .2; Savanna
+# .68, Water .103, Snow/Ice .146; Shrubland only; labelled, but no class reaches 10 % (an empty
+# set)
+MULTI_MASKS = [
+    dict([(1, 600), (4, 110), (5, 100), (3, 200)]),
+    dict([(3, 700), (10, 105), (8, 150)]),
+    dict([(2, 1024)]),
+    dict([(1, 50), (6, 40)]),
+]
+
+
+@pytest.fixture(scope='module')
+def multi_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('dfc2020_multi'))
+    for i, counts in enumerate(MULTI_MASKS):
+        write_patch(root, 'ROIs0000_validation', 'validation', 0, i, _mask(counts))
+    write_patch(root, 'ROIs0000_validation', 'validation', 0, 9, _mask({}))  # no data
+    return root
+
+
+@pytest.mark.parametrize(
+    'scheme',
+    [{}, dict(no_savanna=True), dict(no_savanna=True, no_snow_ice=True)])
+@pytest.mark.parametrize('threshold', [0.1, 0.05, 0.5])
+def test_multi_label_sets_are_the_classes_above_threshold(multi_root, scheme, threshold):
+    ds = DFC2020(data_root=multi_root, label_mode='multi', label_threshold=threshold, **scheme)
+    lut, classes = dfc2020_class_lut(**scheme)
+    assert ds.metainfo['classes'] == classes
+    assert len(ds) == len(MULTI_MASKS)  # the patch without labelled pixels is skipped
+    onehot = ds.get_gt_labels()
+    assert onehot.shape == (len(MULTI_MASKS), len(classes))
+    for i, counts in enumerate(MULTI_MASKS):
+        expected = _expected_set(counts, lut, threshold)
+        assert ds.get_data_info(i)['gt_label'] == expected, (i, counts)
+        assert ds.get_cat_ids(i) == expected
+        assert onehot[i].nonzero()[0].tolist() == expected
+    savanna = classes.index('Savanna') if 'Savanna' in classes else None
+    if threshold == 0.1:
+        if savanna is None:
+            # no_savanna: Savanna pixels count in the denominator but are no class; the later
+            # classes move down (Grassland 4 -> index 2)
+            assert ds.get_data_info(0)['gt_label'] == [0, 2]
+            assert ds.get_data_info(1)['gt_label'] == ([6, 8] if len(classes) == 9 else [7])
+        else:
+            assert ds.get_data_info(0)['gt_label'] == [0, 2, 3]
+            assert ds.get_data_info(1)['gt_label'] == [2, 7, 9]
+        assert ds.get_data_info(3)['gt_label'] == []
+
+
+def test_multi_label_helpers_and_packing(multi_root):
+    lut, _ = dfc2020_class_lut()
+    mask = _mask({12: 300, 14: 300, 1: 200, 13: 100})  # IGBP: croplands x2, forest, urban
+    np.testing.assert_allclose(
+        class_fractions(mask, lut, 'x', igbp=True),
+        np.array([200, 0, 0, 0, 0, 600, 100, 0, 0, 0]) / 1024)
+    assert multi_label(mask, lut, 'x', igbp=True) == [0, 5]  # urban 0.098 < 0.1
+    assert multi_label(mask, lut, 'x', igbp=True, threshold=0.09) == [0, 5, 6]
+    assert multi_label(_mask({}), lut, 'x') is None
+    assert majority_label(mask, lut, 'x', igbp=True) == 5  # single mode unchanged
+    with pytest.raises(ValueError, match=r'x: land-cover value 11 outside'):
+        multi_label(_mask({11: 5}), lut, 'x')
+    # SEN12MS lc masks (IGBP band 1) in multi mode
+    ds = DFC2020(data_root=multi_root, label_mode='multi')
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        packed = DFC2020(
+            data_root=multi_root,
+            label_mode='multi',
+            pipeline=[
+                dict(
+                    type='LoadModalityPair',
+                    loaders=[
+                        dict(type='LoadSARImage', file_kind='db', to='db'),
+                        dict(type='LoadSARImage')
+                    ]),
+                dict(type='PackInputs')
+            ])
+        for i in range(len(packed)):
+            sample = packed[i]['data_samples']
+            assert sample.gt_label.tolist() == ds.get_data_info(i)['gt_label']
+    for bad, match in ((dict(label_mode='multilabel'), "label_mode must be 'single' or 'multi'"),
+                       (dict(label_mode='multi', label_threshold=0), r'label_threshold must be'),
+                       (dict(label_mode='multi', num_shots=2), 'num_shots')):
+        with pytest.raises(ValueError, match=match):
+            DFC2020(data_root=multi_root, **bad)
+
+
+def test_sen12ms_igbp_masks_in_multi_label_mode(tmp_path):
+    root = str(tmp_path)
+    lc = np.zeros((4, SIZE, SIZE), np.uint8)
+    lc[0] = _mask({12: 300, 14: 300, 1: 200, 9: 224})  # croplands, forest, savanna
+    write_patch(root, 'ROIs1158_spring', '1', 1, 30, lc, label_sensor='lc')
+    ds = SEN12MS(data_root=root, label_mode='multi')
+    assert ds.get_data_info(0)['gt_label'] == [0, 2, 5]
+    ds = SEN12MS(data_root=root, label_mode='multi', no_savanna=True)
+    assert ds.get_data_info(0)['gt_label'] == [0, 4]
+
+
+def _train_two_iterations(config, root, tmp_path):
     from mmengine.runner import Runner
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(config)
     cfg.model = _small_resnet50(cfg.model)
     cfg.work_dir = str(tmp_path / 'work')
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.update(num_workers=0, persistent_workers=False, batch_size=4)
-        loader.dataset.update(data_root=dfc_root, subsets=('ROIs0000_validation', ))
+        loader.dataset.update(data_root=root, subsets=('ROIs0000_validation', ))
         for step in loader.dataset.pipeline:
             if step['type'] == 'RandomCrop':
                 step['crop_size'] = 24
@@ -292,7 +402,24 @@ def test_dfc2020_supcon_config_trains_two_iterations(dfc_root, tmp_path):
     cfg.log_level = 'WARNING'
     runner = Runner.from_cfg(cfg)
     runner.train()
-    hub = runner.message_hub
+    return runner.message_hub
+
+
+def test_dfc2020_multilabel_config_trains_two_iterations(multi_root, tmp_path):
+    cfg = Config.fromfile(MULTI_CONFIG)
+    assert cfg.train_dataloader.dataset.label_mode == 'multi'
+    assert cfg.val_dataloader.dataset.label_mode == 'multi'
+    assert cfg.model.head.type == 'MultiLabelLinearClsHead' and cfg.model.use_labels is False
+    hub = _train_two_iterations(MULTI_CONFIG, multi_root, tmp_path)
+    assert math.isfinite(hub.get_scalar('train/loss_supcon').current())
+    assert math.isfinite(hub.get_scalar('train/loss_cls').current())
+    assert 0 <= hub.get_scalar('val/multi-label/f1-score').current() <= 100
+    assert 0 <= hub.get_scalar('val/multi-label/f1-score_micro').current() <= 100
+    assert 0 <= hub.get_scalar('val/multi-label/mAP').current() <= 100
+
+
+def test_dfc2020_supcon_config_trains_two_iterations(dfc_root, tmp_path):
+    hub = _train_two_iterations(CONFIG, dfc_root, tmp_path)
     assert math.isfinite(hub.get_scalar('train/loss_supcon').current())
     assert math.isfinite(hub.get_scalar('train/loss_cls').current())
     assert 0 <= hub.get_scalar('val/accuracy/top1').current() <= 100
