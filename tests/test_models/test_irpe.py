@@ -9,6 +9,7 @@ import sar_mm  # noqa: F401
 from sar_mm.models.backbones import (IRPE, IRPECross, IRPEMultiheadAttention,
                                      IRPETransformerEncoderLayer, VisionTransformerIRPE, bucket_ids,
                                      build_irpe, num_buckets, piecewise_index)
+from sar_mm.models.backbones.irpe import contextual_key_attention
 
 TINY = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
@@ -215,6 +216,90 @@ def test_attention_matches_explicit_softmax(rpe_on, scaled_query):
         torch.testing.assert_close(attn(x, hw), expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match='do not match a 3x3 grid'):
         attn(x, (3, 3))
+
+
+def _graph_names(tensor):
+    """Names of the autograd nodes behind ``tensor``."""
+    names, stack, seen = set(), [tensor.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.add(type(node).__name__)
+        stack.extend(n for n, _ in node.next_functions)
+    return names
+
+
+@pytest.mark.parametrize('shared_head, scaled_query', [(True, False), (False, False), (True, True),
+                                                       (False, True)])
+def test_fused_key_attention_matches_loop_with_gradients(shared_head, scaled_query):
+    """Training on the CPU with contextual iRPE on keys takes contextual_key_attention (one
+    autograd node, hand-written backward): its output and the gradients of the input, the qkv
+    projection and the table equal those of softmax(q k^T s + b^K) v with b^K from the loop."""
+    attn = IRPEMultiheadAttention(
+        12, 3, rpe_cfg=dict(scaled_query=scaled_query, shared_head=shared_head, num_extra_tokens=1))
+    _randomise(attn, std=0.3).train()
+    hw = (4, 3)
+    x = torch.randn(2, 1 + 12, 12, requires_grad=True)
+    grad_out = torch.randn(2, 13, 12)
+    out = attn(x, hw)
+    assert '_ContextualKeyAttentionBackward' in _graph_names(out)
+    params = [x, attn.qkv.weight, attn.rpe_k.lookup_table_weight]
+    fast = [out] + list(torch.autograd.grad(out, params, grad_out))
+
+    xd = x.detach().double().requires_grad_()
+    qkv_w = attn.qkv.weight.detach().double().requires_grad_()
+    table = attn.rpe_k.lookup_table_weight.detach().double().requires_grad_()
+    rpe = IRPE(4, 3, shared_head=shared_head, num_extra_tokens=1)
+    del rpe.lookup_table_weight
+    rpe.lookup_table_weight = table  # a plain float64 tensor with a graph: the loop reads it
+    qkv = torch.nn.functional.linear(xd, qkv_w, attn.qkv.bias.detach().double())
+    q, k, v = qkv.reshape(2, 13, 3, 3, 4).permute(2, 0, 3, 1, 4)
+    s = 4**-0.5
+    logits = q @ k.transpose(-2, -1) * s + _slow_term(rpe, q * s if scaled_query else q, hw)
+    slow = (logits.softmax(-1) @ v).transpose(1, 2).reshape(2, 13, 12)
+    slow = torch.nn.functional.linear(slow, attn.proj.weight.double(), attn.proj.bias.double())
+    expected = [slow] + list(torch.autograd.grad(slow, [xd, qkv_w, table], grad_out.double()))
+    for got, want in zip(fast, expected):
+        torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('heads', [1, 3])
+def test_contextual_key_attention_gradcheck(heads):
+    torch.manual_seed(0)
+    ids = bucket_ids('product', 2, 3, 1.9, 1)  # 7 tokens, 50 buckets
+    qkv = torch.randn(2, 7, 3, 3, 4, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(heads, 4, 50, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: contextual_key_attention(a, b, ids, 0.5),
+                                    (qkv, table))
+    with pytest.raises(ValueError, match='qkv'):
+        contextual_key_attention(qkv[:, :, :2], table, ids, 0.5)
+    with pytest.raises(ValueError, match='does not fit 3 heads'):
+        contextual_key_attention(qkv, table[:, :3], ids, 0.5)
+    with pytest.raises(ValueError, match='bucket index'):
+        contextual_key_attention(qkv, table, ids[1:, 1:], 0.5)
+
+
+def test_fused_key_attention_only_where_it_applies():
+    """Not without gradients, under autocast or with attention dropout: those keep
+    scaled_dot_product_attention, and give the same values."""
+    attn = _randomise(IRPEMultiheadAttention(12, 3, rpe_cfg=dict(num_extra_tokens=1)), std=0.3)
+    x = torch.randn(2, 13, 12)
+    fused = attn(x, (4, 3))
+    assert '_ContextualKeyAttentionBackward' in _graph_names(fused)
+    with torch.no_grad():
+        torch.testing.assert_close(attn(x, (4, 3)), fused, rtol=1e-5, atol=1e-5)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = attn(x, (4, 3))
+    assert '_ContextualKeyAttentionBackward' not in _graph_names(out)
+    torch.testing.assert_close(out.float(), fused, rtol=0.05, atol=0.05)
+    attn.attn_drop = 0.5
+    assert '_ContextualKeyAttentionBackward' not in _graph_names(attn(x, (4, 3)))
+    attn.eval()  # no dropout in eval mode: fused again
+    assert '_ContextualKeyAttentionBackward' in _graph_names(attn(x, (4, 3)))
+    both = _randomise(IRPEMultiheadAttention(12, 3, rpe_cfg=dict(rpe_on='qk')), std=0.3)
+    assert '_ContextualKeyAttentionBackward' not in _graph_names(both(x[:, 1:], (4, 3)))
 
 
 def test_rpe_cfg_errors():

@@ -143,6 +143,75 @@ def test_reference_mode_with_irpe_trains():
     assert unused == [] and torch.isfinite(loss)
 
 
+IRPE_CFG = cfg(
+    backbone=dict(cfg()['backbone'], rpe_cfg=dict(), with_abs_pos_embed=False),
+    predictor_dim=None,
+    predictor_depth=None,
+    predictor_num_heads=None,
+    neck=dict(embed_dims=24, num_layers=2, num_heads=2, rpe_cfg=dict()),
+    window_sampling='per_batch',
+    mask_count_rounding='floor')
+
+
+@pytest.mark.parametrize('c', [cfg(), IRPE_CFG], ids=['sincos', 'irpe'])
+def test_loss_on_masked_rows_only_is_the_full_loss(c):
+    """SARJEPA.loss asks the predictor for the masked patches only (the last block's FFN, the
+    norm and the head on those rows): the loss and every gradient are those of the full
+    predictor output read at the masked patches."""
+    model = build(c)
+    params = [p for p in model.parameters() if p.requires_grad]
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # random weights, iRPE tables included
+        for p in params:
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+    x = inputs()
+    results = []
+    for rows_only in (True, False):
+        if not rows_only:
+            model._masked_patches = lambda mask: None  # the full path
+        torch.manual_seed(3)
+        loss = model.loss(x)['loss']
+        results.append([loss] + list(torch.autograd.grad(loss, params)))
+    del model._masked_patches
+    for fast, full in zip(*results):
+        torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-7)
+
+    torch.manual_seed(3)
+    indices, mask = model.sample_windows(x)
+    keep = model._masked_patches(mask)
+    assert keep.shape == (12, model.num_masked)
+    assert torch.equal(
+        torch.zeros_like(mask).view(12, -1).scatter_(1, keep, True), mask.view(12, -1))
+    latent = model.backbone(x, indices, mask)
+    full = model.neck(latent)
+    torch.testing.assert_close(
+        model.neck(latent, keep=keep),
+        full.gather(1, keep[..., None].expand(-1, -1, full.shape[-1])),
+        rtol=1e-5,
+        atol=1e-6)
+    with pytest.raises(ValueError, match='keep must be'):
+        model.neck(latent, keep=keep[0])
+    target = model.compute_targets(x)
+    with pytest.raises(ValueError, match='are not those of the'):
+        model.head.loss(full, target, mask, indices, masked_only=True)
+    # windows with different masked counts, or another head: the full path
+    uneven = mask.clone()
+    uneven[0, 0, keep[0, 0]] = False
+    assert model._masked_patches(uneven) is None
+    model.head = torch.nn.Module()
+    assert model._masked_patches(mask) is None
+
+
+def test_predictor_without_blocks_keeps_rows():
+    from sar_mm.models.necks import SARJEPAPredictor
+    neck = SARJEPAPredictor(in_channels=8, embed_dims=4, num_layers=0, num_heads=2, out_channels=3)
+    x = torch.randn(2, 1 + 9, 8)
+    keep = torch.tensor([[0, 4, 8], [1, 2, 3]])
+    full = neck(x)
+    torch.testing.assert_close(
+        neck(x, keep=keep), full.gather(1, keep[..., None].expand(-1, -1, 3)))
+
+
 # ----------------------------------------------------------- the reference's window sampling
 def reference_windows(batch, grid, num_window, window_size, mask_ratio):
     """Re-implementation, from reading it, of SAR-JEPA's ``forward_encoder`` and

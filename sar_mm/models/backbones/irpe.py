@@ -29,6 +29,10 @@ their rows and columns uses it, i.e. the class token gets one learned encoding, 
 Nothing of shape (B, H, N, N, head_dim) is formed: contextual on keys computes
 ``q @ table`` (B, H, N, num_buckets) and gathers it with the bucket index (N, N); on values
 the attention is first summed per bucket (B, H, N, num_buckets) and then multiplied by the table.
+When training on the CPU with contextual iRPE on keys alone (SAR-JEPA's setting),
+:func:`contextual_key_attention` computes the whole attention in one autograd node with a
+hand-written backward (the bias gradient is scattered back to the buckets once), instead of
+``scaled_dot_product_attention``'s unfused path that a bias requiring gradients takes there.
 
 Parameter names and shapes follow the reference (SAR-JEPA ``Pretraining/irpe.py``, taken from
 microsoft/Cream ``iRPE``), so checkpoints map one-to-one: ``<attn>.rpe_k.lookup_table_weight``
@@ -306,6 +310,100 @@ class IRPECross(nn.Module):
 
     def forward(self, x: torch.Tensor, hw: Sequence[int]) -> torch.Tensor:
         return self.rp_rows(x, hw) + self.rp_cols(x, hw)
+
+
+class _ContextualKeyAttention(torch.autograd.Function):
+    """``softmax(s q k^T + gather(q @ table, ids)) v`` with a hand-written backward.
+
+    Forward: ``qkv`` (B, N, 3, H, d) is made contiguous once as (3, B*H, N, d); the logits are
+    the gathered key term plus ``s q k^T`` (one ``baddbmm``), then softmax and ``@ v``. The
+    softmax output is saved. Backward, with ``P`` the attention and ``dS`` the logit gradient
+    (softmax backward of ``dO v^T``): ``dv = P^T dO``, ``dk = s dS^T q``, the per-bucket
+    gradient ``dR = scatter_add(dS, ids)`` (B*H, N, num_buckets), ``dq = s dS k + dR table^T``
+    and ``dtable = q^T dR`` summed over the batch (and over the heads with a shared table);
+    ``dq``, ``dk``, ``dv`` are written into one (3, B*H, N, d) buffer returned in ``qkv``'s
+    layout.
+    """
+
+    @staticmethod
+    def forward(ctx, qkv, table, ids, scale):
+        batch, length, _, heads, dim = qkv.shape
+        buckets = table.shape[-1]
+        qkv_t = qkv.permute(2, 0, 3, 1, 4).reshape(3, batch * heads, length, dim)
+        q, k, v = qkv_t[0], qkv_t[1], qkv_t[2]  # (B*H, N, d), contiguous
+        if table.shape[0] == 1:  # one table for all heads: one (B*H*N, d) @ (d, buckets)
+            proj = torch.mm(q.reshape(-1, dim), table[0]).view(-1, length, buckets)
+        else:
+            proj = torch.matmul(q.view(batch, heads, length, dim), table).view(-1, length, buckets)
+        index = ids.expand(batch * heads, length, length)
+        attn = torch.gather(proj, 2, index).baddbmm_(q, k.transpose(1, 2), alpha=scale)
+        attn = torch.softmax(attn, dim=-1)
+        out = torch.bmm(attn, v)
+        ctx.save_for_backward(qkv_t, table, ids, attn)
+        ctx.scale = scale
+        return out.view(batch, heads, length, dim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        qkv_t, table, ids, attn = ctx.saved_tensors
+        q, k, v = qkv_t[0], qkv_t[1], qkv_t[2]
+        batch, heads, length, dim = grad_out.shape
+        buckets = table.shape[-1]
+        grad_out = grad_out.reshape(batch * heads, length, dim)
+        grad_qkv = qkv_t.new_empty(qkv_t.shape)
+        torch.bmm(attn.transpose(1, 2), grad_out, out=grad_qkv[2])  # dv
+        grad_logits = torch._softmax_backward_data(
+            torch.bmm(grad_out, v.transpose(1, 2)), attn, -1, attn.dtype)
+        grad_proj = grad_logits.new_zeros(batch * heads, length, buckets)
+        grad_proj.scatter_add_(2, ids.expand(batch * heads, length, length), grad_logits)
+        grad_table = None
+        if table.shape[0] == 1:
+            flat = grad_proj.view(-1, buckets)
+            torch.mm(flat, table[0].t(), out=grad_qkv[0].view(-1, dim))
+            if ctx.needs_input_grad[1]:
+                grad_table = torch.mm(q.reshape(-1, dim).t(), flat).unsqueeze(0)
+        else:
+            per_head = grad_proj.view(batch, heads, length, buckets)
+            grad_qkv[0].view(batch, heads, length,
+                             dim).copy_(torch.matmul(per_head, table.transpose(1, 2)))
+            if ctx.needs_input_grad[1]:
+                grad_table = torch.matmul(
+                    q.view(batch, heads, length, dim).transpose(2, 3), per_head).sum(0)
+        grad_logits.mul_(ctx.scale)  # the gradient of q k^T
+        grad_qkv[0].baddbmm_(grad_logits, k)  # dq
+        torch.bmm(grad_logits.transpose(1, 2), q, out=grad_qkv[1])  # dk
+        grad_qkv = grad_qkv.view(3, batch, heads, length, dim).permute(1, 3, 0, 2, 4)
+        return grad_qkv, grad_table, None, None
+
+
+def contextual_key_attention(qkv: torch.Tensor, table: torch.Tensor, ids: torch.Tensor,
+                             scale: float) -> torch.Tensor:
+    """Attention with contextual iRPE on keys, ``softmax(s q k^T + b) v``, ``b_ij = q_i .
+    table[:, I(i, j)]``, in one autograd node (see :class:`_ContextualKeyAttention`).
+
+    The same values as adding :class:`IRPE`'s key term (on ``q``) to the logits of
+    ``scaled_dot_product_attention``, up to float rounding; faster on the CPU when gradients
+    are needed (no dropout, no other iRPE term).
+
+    Args:
+        qkv (Tensor): (B, N, 3, H, head_dim), the reshaped output of the qkv projection.
+        table (Tensor): (1 or H, head_dim, num_buckets) contextual key table (scaled by the
+            caller for ``scaled_query``), the dtype of ``qkv``.
+        ids (Tensor): long (N, N) bucket index.
+        scale (float): ``s``, usually ``head_dim ** -0.5``.
+
+    Returns:
+        Tensor: (B, H, N, head_dim).
+    """
+    if qkv.dim() != 5 or qkv.shape[2] != 3:
+        raise ValueError(f'irpe.py: expected qkv (B, N, 3, H, head_dim), got {tuple(qkv.shape)}')
+    heads, dim, length = qkv.shape[3], qkv.shape[4], qkv.shape[1]
+    if table.dim() != 3 or table.shape[0] not in (1, heads) or table.shape[1] != dim:
+        raise ValueError(f'irpe.py: table {tuple(table.shape)} does not fit {heads} heads of '
+                         f'{dim} channels')
+    if ids.shape != (length, length):
+        raise ValueError(f'irpe.py: bucket index {tuple(ids.shape)} does not fit {length} tokens')
+    return _ContextualKeyAttention.apply(qkv, table, ids, float(scale))
 
 
 def build_irpe(rpe_cfg: Optional[dict], head_dim: int, num_heads: int):

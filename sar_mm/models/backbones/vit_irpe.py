@@ -11,7 +11,7 @@ from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLay
 from mmpretrain.models.utils import MultiheadAttention, resize_pos_embed
 
 from sar_mm.registry import MODELS
-from .irpe import build_irpe
+from .irpe import IRPE, build_irpe, contextual_key_attention
 
 
 class IRPEMultiheadAttention(MultiheadAttention):
@@ -21,8 +21,11 @@ class IRPEMultiheadAttention(MultiheadAttention):
     the query/key terms (see :mod:`sar_mm.models.backbones.irpe`) are summed into one
     (B or 1, H, N, N) bias passed as ``attn_mask`` to
     ``torch.nn.functional.scaled_dot_product_attention``; only iRPE on values, which needs
-    the attention weights, takes an explicit softmax path. The iRPE tables are ``rpe_q``,
-    ``rpe_k``, ``rpe_v`` (None when off), named as in the reference code.
+    the attention weights, takes an explicit softmax path. When training on the CPU with
+    contextual iRPE on keys alone (SAR-JEPA's setting) the attention is
+    :func:`~sar_mm.models.backbones.irpe.contextual_key_attention` instead, one autograd node
+    with a hand-written backward (the same values up to float rounding). The iRPE tables are
+    ``rpe_q``, ``rpe_k``, ``rpe_v`` (None when off), named as in the reference code.
 
     Args:
         embed_dims (int): The embedding dimension.
@@ -61,33 +64,57 @@ class IRPEMultiheadAttention(MultiheadAttention):
                              f'tokens is no square grid; pass hw=(height, width)')
         return side, side
 
+    def _fused_key_attention(self, qkv: torch.Tensor, attn_drop: float) -> bool:
+        """Whether :func:`~sar_mm.models.backbones.irpe.contextual_key_attention` computes
+        this attention: contextual iRPE on keys alone (one table), gradients needed, on the
+        CPU without autocast and attention dropout. Elsewhere the key term goes to
+        ``scaled_dot_product_attention`` as ``attn_mask``: without gradients a fused kernel
+        takes it, and on CUDA the memory-efficient kernel also returns the bias gradient."""
+        rpe = self.rpe_k
+        return (isinstance(rpe, IRPE) and rpe.mode == 'contextual' and self.rpe_q is None
+                and self.rpe_v is None and not self.v_shortcut and not attn_drop
+                and qkv.device.type == 'cpu' and torch.is_grad_enabled()
+                and (qkv.requires_grad or rpe.lookup_table_weight.requires_grad)
+                and not torch.is_autocast_enabled('cpu'))
+
     def forward(self, x: torch.Tensor, hw: Optional[Sequence[int]] = None) -> torch.Tensor:
         """(B, N, C) tokens, ``num_extra_tokens`` first, then the ``hw`` grid row-major."""
         if not self.with_rpe:
             return super().forward(x)
         B, N, _ = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dims).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # (B, H, N, head_dim)
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dims)
         hw = self.grid(N, hw)
         scale = self.head_dims**-0.5
-
-        bias = None  # (B or 1, H, N, N)
-        if self.rpe_k is not None:
-            bias = self.rpe_k(q * scale if self.scaled_query else q, hw)
-        if self.rpe_q is not None:
-            term = self.rpe_q(k * scale, hw).transpose(-2, -1)
-            bias = term if bias is None else bias + term
-
         attn_drop = self.attn_drop if self.training else 0.
-        if self.rpe_v is None:
-            mask = None if bias is None else bias.to(q.dtype)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=attn_drop)
+        if self._fused_key_attention(qkv, attn_drop):
+            table = self.rpe_k.lookup_table_weight.to(qkv.dtype)
+            if self.scaled_query:
+                table = table * scale  # (s q) . r = q . (s r)
+            ids = self.rpe_k.bucket_ids(hw, qkv.device)
+            if ids.shape[0] != N:
+                raise ValueError(f'vit_irpe.py: {N} tokens do not match a {hw[0]}x{hw[1]} grid '
+                                 f'with {self.num_extra_tokens} extra tokens')
+            out = contextual_key_attention(qkv, table, ids, scale)  # (B, H, N, head_dim)
         else:
-            attn = (q * scale) @ k.transpose(-2, -1)  # (B, H, N, N)
-            if bias is not None:
-                attn = attn + bias
-            attn = F.dropout(attn.softmax(dim=-1), p=attn_drop)
-            out = attn @ v + self.rpe_v(attn, hw)  # (B, H, N, head_dim)
+            qkv = qkv.permute(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]  # (B, H, N, head_dim)
+
+            bias = None  # (B or 1, H, N, N)
+            if self.rpe_k is not None:
+                bias = self.rpe_k(q * scale if self.scaled_query else q, hw)
+            if self.rpe_q is not None:
+                term = self.rpe_q(k * scale, hw).transpose(-2, -1)
+                bias = term if bias is None else bias + term
+
+            if self.rpe_v is None:
+                mask = None if bias is None else bias.to(q.dtype)
+                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=attn_drop)
+            else:
+                attn = (q * scale) @ k.transpose(-2, -1)  # (B, H, N, N)
+                if bias is not None:
+                    attn = attn + bias
+                attn = F.dropout(attn.softmax(dim=-1), p=attn_drop)
+                out = attn @ v + self.rpe_v(attn, hw)  # (B, H, N, head_dim)
         x = out.transpose(1, 2).reshape(B, N, self.embed_dims)
 
         x = self.proj(x)
@@ -103,7 +130,7 @@ class IRPETransformerEncoderLayer(TransformerEncoderLayer):
     Same parameter names as ``TransformerEncoderLayer`` (``ln1``, ``attn.qkv``, ``attn.proj``,
     ``ln2``, ``ffn``), plus ``attn.rpe_k`` etc. ``forward(x, hw)`` takes the patch grid; without
     it a square grid is assumed (``x`` of ``num_extra_tokens + S*S`` tokens, as SAR-JEPA's
-    windows).
+    windows). ``forward(x, hw, rows)`` returns only the token rows ``rows``.
 
     Args:
         embed_dims (int): The feature dimension.
@@ -150,8 +177,16 @@ class IRPETransformerEncoderLayer(TransformerEncoderLayer):
             layer_scale_init_value=layer_scale_init_value,
             rpe_cfg=rpe_cfg)
 
-    def forward(self, x: torch.Tensor, hw: Optional[Sequence[int]] = None) -> torch.Tensor:
+    def forward(self,
+                x: torch.Tensor,
+                hw: Optional[Sequence[int]] = None,
+                rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, N, C) tokens -> (B, N, C); with ``rows`` (long (B, M) token indices) only
+        those rows leave the layer, (B, M, C): the attention sees every token, the FFN runs
+        on the M rows (for a last layer whose other outputs nobody reads)."""
         x = x + self.attn(self.ln1(x), hw)
+        if rows is not None:
+            x = torch.gather(x, 1, rows[..., None].expand(-1, -1, x.shape[-1]))
         x = self.ffn(self.ln2(x), identity=x)
         return x
 

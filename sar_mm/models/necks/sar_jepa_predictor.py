@@ -78,15 +78,32 @@ class SARJEPAPredictor(BaseModule):
         self.norm = build_norm_layer(norm_cfg, embed_dims)
         self.pred = nn.Linear(embed_dims, out_channels)
 
-    def forward(self, x: torch.Tensor, hw: Optional[Sequence[int]] = None) -> torch.Tensor:
+    def forward(self,
+                x: torch.Tensor,
+                hw: Optional[Sequence[int]] = None,
+                keep: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Window features (B*N, 1 + P, C) -> per-patch predictions (B*N, P, out_channels).
 
         Args:
             x (Tensor): Encoder output, the class token first.
             hw (tuple[int, int], optional): Window grid for iRPE; default: a square of P.
+            keep (Tensor, optional): long (B*N, M) patch indices (0..P-1) whose predictions
+                are wanted, e.g. the masked ones: the output is then (B*N, M, out_channels),
+                ``out[s, m]`` the prediction of patch ``keep[s, m]``. Every block sees all
+                tokens; the last block's FFN, the norm and the head run on those rows only
+                (the same values as the rows of the full output). Defaults to None (all P).
         """
+        rows = None
+        if keep is not None:
+            if keep.dim() != 2 or keep.shape[0] != x.shape[0]:
+                raise ValueError(f'sar_jepa_predictor.py: keep must be ({x.shape[0]}, M) patch '
+                                 f'indices, got {tuple(keep.shape)}')
+            rows = keep.long() + 1  # after the class token
         x = self.embed(x)
-        for layer in self.layers:
-            x = layer(x, hw)
-        x = self.norm(x)
-        return self.pred(x)[:, 1:]
+        for i, layer in enumerate(self.layers):
+            x = layer(x, hw, rows if i == len(self.layers) - 1 else None)
+        if rows is None:
+            return self.pred(self.norm(x))[:, 1:]
+        if not len(self.layers):
+            x = torch.gather(x, 1, rows[..., None].expand(-1, -1, x.shape[-1]))
+        return self.pred(self.norm(x))
