@@ -114,11 +114,16 @@ def test_document_sar_jepa_example_loads_a_checkpoint(doc_tree, tmp_path):
     handler = logging.Handler()
     handler.emit = lambda record: messages.append(record.getMessage())
     logger = MMLogger.get_current_instance()
+    # the adaptation is logged at INFO; an earlier test in the same worker may have left the
+    # current logger at WARNING
+    level = logger.level
+    logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:
         model.init_weights()
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     assert any('pos_embed: patch grid 8x8 -> 64x64' in m for m in messages), messages[-20:]
     torch.testing.assert_close(model.backbone.layers[3].attn.qkv.weight,
                                jepa.backbone.layers[3].attn.qkv.weight)
