@@ -30,6 +30,7 @@ _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/models/hivit_base_p16_1ch_cls_saratr-x.py',
     '../_base_/datasets/mstar_soc10.py',
+    '../_base_/schedules/adamw_const-warmup_cosine_40e.py',
 ]
 saratr_x_crop = 128
 saratr_x_img_size = 224
@@ -52,31 +53,15 @@ train_dataloader = dict(batch_size=25, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=50, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# the SAR-JEPA release schedule (same Dassl warm-up + cosine) with this release's values
 max_epochs = 30
-base_lr = 1e-3
-warmup_lr = 1e-5
 warmup_epochs = 1
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.95), weight_decay=1e-4))
+optim_wrapper = dict(optimizer=dict(betas=(0.9, 0.95), weight_decay=1e-4))
 param_scheduler = [
-    dict(
-        type='ConstantLR',
-        factor=warmup_lr / base_lr,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs + 1),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs),
+    dict(_base_.param_scheduler[0], end=warmup_epochs + 1),
+    dict(_base_.param_scheduler[1], T_max=max_epochs, begin=warmup_epochs, end=max_epochs),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict()
-test_cfg = dict()
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 # the release's lr is for its batch of 25 on one GPU; --auto-scale-lr scales it from there
 auto_scale_lr = dict(base_batch_size=25)
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
