@@ -63,6 +63,7 @@ def main(argv=None):
         with open(out, 'w') as f:
             json.dump(metrics, f, indent=2)
         print(f'sar_mm test metrics ({out}): {json.dumps(metrics)}')
+    del runner  # the DDP reducer must not outlive the process group
     finish_distributed()
 
 

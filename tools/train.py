@@ -57,6 +57,7 @@ def main(argv=None):
     set_resume(cfg, args.resume)
     runner = build_runner(cfg)
     runner.train()
+    del runner  # the DDP reducer must not outlive the process group
     finish_distributed()
 
 

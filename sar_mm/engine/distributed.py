@@ -10,6 +10,7 @@ checkpoints as one process. ``SyncBatchNorm`` has no CPU kernel; on CPU the mode
 mmpretrain's ``NonLinearNeck`` in SimCLR) into plain BN first, as mmengine does for
 non-distributed runs.
 """
+import gc
 import os
 import subprocess
 from datetime import timedelta
@@ -101,8 +102,15 @@ def finish_distributed():
 
     Exiting with a live gloo group lets rank 0 tear its threads down while another rank is still
     talking to it ("terminate called without an active exception", SIGABRT), so a finished
-    ``dist_train.sh`` / ``dist_test.sh`` run could be reported as failed.
+    ``dist_train.sh`` / ``dist_test.sh`` run could be reported as failed. The group must also
+    be the last owner of its gloo threads: a DistributedDataParallel reducer that is still alive
+    keeps the group alive past ``destroy_process_group``, and its threads are then torn down
+    during interpreter finalisation, which aborts the same way. Callers therefore drop their
+    runner first (``del runner``); unreachable cycles that still hold the wrapped model are
+    collected here before the group goes.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+        gc.collect()
