@@ -38,8 +38,8 @@ from mmengine.dist import get_dist_info, is_main_process
 from mmengine.logging import MMLogger, print_log
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, finish_distributed, load_config, parse_runner_args,
-                           prepare_cpu_distributed)
+from sar_mm.engine import (add_runner_args, enable_channels_last, finish_distributed, load_config,
+                           parse_runner_args, prepare_cpu_distributed)
 from sar_mm.evaluation.feature_probe import FEATURES
 from sar_mm.evaluation.fewshot_protocol import (FEATURE_MODES, MODES, FeatureBank, best_run,
                                                 format_summary_row, make_run_config,
@@ -149,6 +149,8 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options, args.launcher, work_dir)
     if args.data_root:
         _set_data_root(cfg, args.data_root)
+    if args.channels_last:
+        enable_channels_last(cfg)
     # once for all runs (the CPU process group; every run's config inherits the wrapper set-up)
     prepare_cpu_distributed(cfg, args.launcher)
     info = prepare_protocol(cfg, args.shots, args.test_split)

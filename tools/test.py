@@ -15,8 +15,8 @@ import os.path as osp
 from mmengine.dist import is_main_process
 
 # importing sar_mm registers its modules and the safe checkpoint loader
-from sar_mm.engine import (add_runner_args, build_runner, finish_distributed, load_config,
-                           parse_runner_args)
+from sar_mm.engine import (add_runner_args, build_runner, enable_channels_last, finish_distributed,
+                           load_config, parse_runner_args)
 from sar_mm.engine.hooks import enable_show_dir
 
 
@@ -47,6 +47,8 @@ def main(argv=None):
         raise FileNotFoundError(f'{args.checkpoint}: checkpoint not found')
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
+    if args.channels_last:
+        enable_channels_last(cfg)
     if args.out is not None:
         dump = dict(type='DumpResults', out_file_path=args.out)
         evaluator = cfg.test_evaluator

@@ -10,8 +10,8 @@ import argparse
 
 # importing sar_mm registers its modules and the safe checkpoint loader
 from sar_mm.engine import (AMP_DTYPES, add_runner_args, build_runner, enable_amp,
-                           enable_auto_scale_lr, finish_distributed, load_config, parse_runner_args,
-                           set_resume)
+                           enable_auto_scale_lr, enable_channels_last, finish_distributed,
+                           load_config, parse_runner_args, set_resume)
 
 
 def parse_args(argv=None):
@@ -55,6 +55,8 @@ def main(argv=None):
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     set_resume(cfg, args.resume)
+    if args.channels_last:
+        enable_channels_last(cfg)
     runner = build_runner(cfg)
     runner.train()
     del runner  # the DDP reducer must not outlive the process group

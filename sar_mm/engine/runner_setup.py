@@ -14,7 +14,8 @@ from .distributed import prepare_cpu_distributed
 
 
 def add_runner_args(parser):
-    """Options every tool that builds a Runner takes: work dir, config overrides, launcher."""
+    """Options every tool that builds a Runner takes: work dir, config overrides, launcher,
+    channels-last."""
     parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
     parser.add_argument(
         '--cfg-options',
@@ -26,6 +27,11 @@ def add_runner_args(parser):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='store convolution weights channels-last (NHWC): faster conv nets on CPUs '
+        '(oneDNN) and on GPUs with --amp (benchmarks/channels_last.py)')
     # torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser
@@ -198,6 +204,19 @@ def add_rng_state_hook(cfg):
         return False
     cfg.custom_hooks = hooks + [dict(type='RNGStateHook')]
     return True
+
+
+def enable_channels_last(cfg):
+    """Run the model channels-last (``--channels-last`` of the tools): add
+    :class:`~sar_mm.engine.hooks.ChannelsLastHook` to ``cfg.custom_hooks`` unless it is there.
+
+    Args:
+        cfg (Config): The config, changed in place.
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('ChannelsLastHook', 'mmengine.ChannelsLastHook') for h in hooks):
+        hooks.append(dict(type='ChannelsLastHook'))
+    cfg.custom_hooks = hooks
 
 
 def build_runner(cfg):

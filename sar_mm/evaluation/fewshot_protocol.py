@@ -303,6 +303,11 @@ class FeatureBank:
             from mmengine.registry import MODELS
             self.model = MODELS.build(model_cfg)
             self.model.init_weights()
+            if any(
+                    h.get('type') in ('ChannelsLastHook', 'mmengine.ChannelsLastHook')
+                    for h in cfg.get('custom_hooks') or []):
+                from sar_mm.engine.hooks import to_channels_last
+                to_channels_last(self.model)
             self.train_feats, self.train_labels, keys = self._extract(cfg, full)
             if self.test_is_rest:
                 self.test_feats = self.test_labels = None
