@@ -262,3 +262,33 @@ def test_224px_pipelines_centre_crop_128px_first(tmp_path):
             # torchvision pads around; only chips under 128 px see the difference)
             assert padded.mean().item() == pytest.approx(200 * (96 / 128)**2, rel=0.02)
             assert (padded.abs() < 1).float().mean().item() > 0.3
+
+
+def saratr_x_config_path(name):
+    return osp.join(ROOT, 'configs', 'recognition',
+                    f'hivit-base-p16-1ch_1xb50-40e_{name}-224px_saratr-x-pretrained.py')
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_saratr_x_configs_differ_from_sar_jepa_release_only_in_the_model(name):
+    """The SARATR-X HiViT-B under SAR-JEPA's protocol: the same data, pipelines, preprocessor
+    and schedule as the SAR-JEPA release config of the dataset, the model of the release's own
+    MSTAR config with the dataset's classes."""
+    saratr = Config.fromfile(saratr_x_config_path(name)).to_dict()
+    jepa = Config.fromfile(config_path(name)).to_dict()
+    own = Config.fromfile(
+        osp.join(ROOT, 'configs', 'recognition',
+                 'hivit-base-p16-1ch_1xb25-30e_mstar-soc10-224px_saratr-x-pretrained.py'))
+    model_keys = {'model', 'sar_jepa_release_checkpoint', 'saratr_x_release_checkpoint'}
+    assert set(saratr) - model_keys == set(jepa) - model_keys
+    for key in set(saratr) - model_keys:
+        assert saratr[key] == jepa[key], (name, key)
+    assert saratr['model']['backbone'] == own.model.backbone.to_dict()
+    assert saratr['model']['neck'] == own.model.neck.to_dict()
+    head = dict(saratr['model']['head'])
+    assert head.pop('num_classes') == CONFIGS[name] == saratr['data_preprocessor']['num_classes']
+    assert head == {k: v for k, v in own.model.head.to_dict().items() if k != 'num_classes'}
+    # the protocol's normalisation (/ 255) and 224-px 128-px-centre-cropped input
+    assert (saratr['data_preprocessor']['mean'], saratr['data_preprocessor']['std']) == ([0.],
+                                                                                         [255.])
+    assert saratr['train_dataloader']['dataset']['pipeline'][1]['crop_size'] == 128
