@@ -126,6 +126,16 @@ def test_allow_checkpoint_globals_admits_a_trusted_class(tmp_path):
         ckpt_mod._EXTRA_GLOBALS[:] = before
 
 
+def test_allowed_globals_admit_a_class_for_one_call(tmp_path):
+    from sar_mm.engine.checkpoint import load_checkpoint_file
+    path = tmp_path / 'trusted.pth'
+    torch.save(dict(state_dict={}, meta=dict(cfg=TrustedConfig(7))), path)
+    loaded = load_checkpoint_file(str(path), allowed_globals=(TrustedConfig, ))
+    assert loaded['meta']['cfg'].value == 7
+    with pytest.raises(UnsafeCheckpointError, match='trusted.pth.*TrustedConfig'):
+        load_checkpoint_file(str(path))  # that call only
+
+
 def test_auto_resume_skips_corrupt_checkpoints(tmp_path):
     from mmengine.config import Config
 

@@ -6,8 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from sar_mm.engine.checkpoint import (CheckpointMismatchError, adapt_input_channels,
-                                      adapt_state_dict_to_model, extract_backbone,
-                                      find_first_layer_key, interpolate_pos_embed,
+                                      adapt_state_dict_to_model, compare_state_dicts,
+                                      extract_backbone, find_first_layer_key, interpolate_pos_embed,
                                       mmpretrain_vit_to_mmseg, mmseg_vit_to_mmpretrain)
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
@@ -157,6 +157,14 @@ def test_adapt_state_dict_to_cnn_and_mismatch_is_reported():
     sd.pop('conv1.weight')
     _, report = adapt_state_dict_to_model(sd, dst, strict=False)
     assert report['unexpected'] == ['extra'] and report['missing'] == ['conv1.weight']
+
+
+def test_compare_state_dicts():
+    target = {'w': torch.zeros(3), 'b': torch.zeros(3), 'k': torch.zeros(2, 2)}
+    state_dict = {'x': torch.zeros(1), 'w': torch.zeros(2), 'k': torch.ones(2, 2), 'n': 3}
+    assert compare_state_dicts(state_dict, target) == dict(
+        missing=['b'], unexpected=['x', 'n'], mismatched=[('w', (2, ), (3, ))])
+    assert compare_state_dicts(target, target) == dict(missing=[], unexpected=[], mismatched=[])
 
 
 def test_mmseg_key_mapping_round_trip():

@@ -47,21 +47,20 @@ shape) and written as ``{'state_dict', 'meta'}`` of plain tensors (``torch.load(
 weights_only=True)`` reads it). The source is read with sar_mm's safe loader (no free
 unpickling). A file of another layout is refused with the keys that were expected.
 """
-import argparse
-import os
 import os.path as osp
 import re
 import sys
 
-import torch
-
-from sar_mm.engine import UnsafeCheckpointError, adapt_input_channels, load_checkpoint_file
+from sar_mm.engine.checkpoint import (ReleaseLayoutError, UnsafeCheckpointError,
+                                      adapt_input_channels, check_state_dict_fits,
+                                      converter_arg_parser, layout_error, load_checkpoint_file,
+                                      save_converted, unwrap_state_dict)
 
 RELEASE = 'github.com/XAI4SAR/SAR-HUB (Yang et al., Remote Sensing 15(23):5534, 2023)'
 CONFIG_DIR = 'configs/sar_hub'
 
 
-class SARHubLayoutError(ValueError):
+class SARHubLayoutError(ReleaseLayoutError):
     """A state dict is not the layout of the SAR-HUB architecture it was converted as."""
 
 
@@ -324,16 +323,10 @@ for _name, _arch, _depths in (('swin-tiny', 'tiny', (2, 2, 6, 2)), ('swin-base',
         config=f'swin-{_arch}-w4-1ch_1xb128-onecycle-300e_opensarurban.py')
 
 
-def _keys_summary(keys, limit=12):
-    keys = list(keys)
-    prefixes = sorted({k.split('.')[0] for k in keys})
-    shown = ', '.join(keys[:limit]) + (f', ... ({len(keys)} keys)' if len(keys) > limit else '')
-    return f'top-level names {prefixes}; keys: {shown or "none"}'
-
-
 def source_state_dict(checkpoint):
-    """The SAR-HUB state dict of a loaded file: bare, under ``model`` or ``state_dict``, with
-    any ``module.`` prefix of (Distributed)DataParallel removed.
+    """The SAR-HUB state dict of a loaded file: bare, under ``state_dict`` or ``model``, with
+    the ``module.`` prefix of (Distributed)DataParallel removed; an entry that is not a tensor
+    is refused.
 
     Args:
         checkpoint (dict): What the file holds.
@@ -341,21 +334,8 @@ def source_state_dict(checkpoint):
     Returns:
         dict: ``{key: Tensor}``.
     """
-    if not isinstance(checkpoint, dict):
-        raise SARHubLayoutError(f'expected a state dict (a dict of tensors), got '
-                                f'{type(checkpoint).__name__}')
-    for name in ('state_dict', 'model'):
-        if isinstance(checkpoint.get(name), dict):
-            checkpoint = checkpoint[name]
-            break
-    not_tensors = [k for k, v in checkpoint.items() if not torch.is_tensor(v)]
-    if not_tensors or not checkpoint:
-        raise SARHubLayoutError(
-            'expected a state dict of tensors (bare, or under "model" / "state_dict"), found ' +
-            (f'non-tensor entries {not_tensors[:8]}' if checkpoint else 'an empty dict'))
-    if all(k.startswith('module.') for k in checkpoint):
-        checkpoint = {k[len('module.'):]: v for k, v in checkpoint.items()}
-    return dict(checkpoint)
+    return unwrap_state_dict(
+        checkpoint, wrappers=('state_dict', 'model'), non_tensors='raise', error=SARHubLayoutError)
 
 
 def detect_arch(state_dict):
@@ -390,10 +370,9 @@ def detect_arch(state_dict):
             if arch == 'swin-tiny' and 'layers.2.blocks.6.norm1.weight' in state_dict:
                 continue  # deeper than Swin-T and not Swin-B: unknown
             return arch
-    expected = '; '.join(f'{a}: {", ".join(s["signature"])}' for a, s in ARCHS.items())
-    raise SARHubLayoutError(
-        f'not a SAR-HUB hub model of a known layout. Expected the keys of one of ({expected}). '
-        f'Found {_keys_summary(state_dict)}')
+    signatures = {name: spec['signature'] for name, spec in ARCHS.items()}
+    raise layout_error(
+        'a SAR-HUB hub model of a known layout', signatures, state_dict, error=SARHubLayoutError)
 
 
 def _apply_rules(state_dict, rules):
@@ -470,10 +449,12 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
             looks = f' (it looks like {detect_arch(state_dict)})'
         except SARHubLayoutError:
             looks = ''
-        raise SARHubLayoutError(
-            f'not the SAR-HUB {arch} layout ({spec["release"]}){looks}: expected keys '
-            f'{spec["signature"]} (optionally prefixed "module."), missing {missing}. Found '
-            f'{_keys_summary(state_dict)}')
+        raise layout_error(
+            f'the SAR-HUB {arch} layout ({spec["release"]}){looks}',
+            spec['signature'],
+            state_dict,
+            missing=missing,
+            error=SARHubLayoutError)
     out, key_map, dropped, unmatched = _apply_rules(state_dict, spec['rules'](state_dict))
     if unmatched:
         raise SARHubLayoutError(f'{len(unmatched)} keys are not part of the SAR-HUB {arch} layout '
@@ -526,20 +507,11 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
     recomputed = [k for k in target if k not in out and k.endswith('relative_position_index')]
     for key in recomputed:
         out[key] = target[key].clone()
-    want = {k: tuple(v.shape) for k, v in target.items()}
-    got = {k: tuple(v.shape) for k, v in out.items()}
-    missing = sorted(set(want) - set(got))
-    unexpected = sorted(set(got) - set(want))
-    wrong = [
-        f'{k}: {got[k]} (mmpretrain {want[k]})' for k in sorted(set(want) & set(got))
-        if want[k] != got[k]
-    ]
-    if missing or unexpected or wrong:
-        raise SARHubLayoutError(
-            f'the keys do not fit mmpretrain\'s {arch} ({spec["release"]} of SAR-HUB): '
-            f'missing {missing[:10]}{" ..." if len(missing) > 10 else ""} ({len(missing)}), '
-            f'unexpected {unexpected[:10]}{" ..." if len(unexpected) > 10 else ""} '
-            f'({len(unexpected)}), shape mismatches {wrong[:10]} ({len(wrong)})')
+    check_state_dict_fits(
+        out,
+        target,
+        f'mmpretrain\'s {arch} ({spec["release"]} of SAR-HUB)',
+        error=SARHubLayoutError)
     out = {k: out[k].contiguous() for k in target}  # mmpretrain's order
     report = dict(
         arch=arch,
@@ -556,9 +528,7 @@ def convert_sar_hub(checkpoint, arch=None, in_channels=None, with_head=True):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='a SAR-HUB hub model (.pth) of the Model Hub')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser = converter_arg_parser(__doc__, 'a SAR-HUB hub model (.pth) of the Model Hub')
     parser.add_argument(
         '--arch',
         choices=sorted(ARCHS),
@@ -595,9 +565,7 @@ def main(argv=None):
         converted_by='sar_mm tools/model_converters/sar_hub_to_mmpretrain.py',
         conversions=list(report['conversions']),
         notes=list(report['notes']))
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
-    torch.load(args.dst, map_location='cpu', weights_only=True)  # plain tensors and builtins
+    save_converted(state_dict, args.dst, meta)
     print(f'read {args.src}')
     for line in report['conversions'] + report['notes']:
         print(f'  - {line}')

@@ -44,13 +44,10 @@ pretraining checkpoints' ``args`` (an ``argparse.Namespace``, a plain attribute 
 one global allowed on top. A file of another layout is refused, listing the keys expected.
 """
 import argparse
-import os
-import os.path as osp
 import re
 
-import torch
-
-from sar_mm.engine import load_checkpoint_file
+from sar_mm.engine.checkpoint import (ReleaseLayoutError, converter_arg_parser, describe_layouts,
+                                      layout_error, read_release_checkpoint, save_converted)
 
 RELEASE = ('github.com/waterdisappear/SAR-JEPA (Li et al., ISPRS J. Photogramm. Remote Sens. '
            '218, 2024)')
@@ -71,7 +68,7 @@ _BLOCK_RULES = [(r'norm1\.(weight|bias)', r'ln1.\2'), (r'norm2\.(weight|bias)', 
 _BLOCK_STACKS = (('blocks', 'backbone.layers'), ('decoder_blocks', 'neck.layers'))
 
 
-class SARJEPALayoutError(ValueError):
+class SARJEPALayoutError(ReleaseLayoutError):
     """A state dict is not one of the SAR-JEPA release layouts."""
 
 
@@ -83,27 +80,6 @@ _LAYOUTS = {
 _NECK_NAMES = dict(encoder_pred='embed', decoder_norm='norm', decoder_pred='pred')
 
 
-def _expected():
-    return '; '.join(f'{name} ({where}): {", ".join(keys)}'
-                     for name, (where, keys) in _LAYOUTS.items())
-
-
-def unwrap_state_dict(checkpoint, source='checkpoint'):
-    """The state dict of a release checkpoint: under ``model`` (pretraining), ``state_dict``
-    (Dassl) or bare; ``module.`` prefixes of DistributedDataParallel removed."""
-    if not isinstance(checkpoint, dict):
-        raise SARJEPALayoutError(f'{source}: expected a dict, got {type(checkpoint).__name__}')
-    for key in ('model', 'state_dict'):
-        if isinstance(checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-            break
-    tensors = {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
-    if not tensors:
-        raise SARJEPALayoutError(f'{source}: no tensors under "model", "state_dict" or at the '
-                                 f'top level; expected the keys of {_expected()}')
-    return {re.sub(r'^module\.', '', k): v for k, v in tensors.items()}
-
-
 def detect_layout(state_dict, source='checkpoint'):
     """``'pretrain'`` or ``'finetune'``; anything else raises listing the expected keys."""
     keys = set(state_dict)
@@ -111,18 +87,16 @@ def detect_layout(state_dict, source='checkpoint'):
         return PRETRAIN
     if all(k in keys for k in _FINETUNE_KEYS) and 'decoder_pred.weight' not in keys:
         return FINETUNE
-    found = ', '.join(sorted(keys)[:8]) + (', ...' if len(keys) > 8 else '')
-    raise SARJEPALayoutError(
-        f'{source}: not a SAR-JEPA checkpoint of {RELEASE}. Expected the keys of '
-        f'{_expected()}; found {len(keys)} keys: {found}')
+    raise layout_error(
+        f'a SAR-JEPA checkpoint of {RELEASE}', _LAYOUTS, keys, source, error=SARJEPALayoutError)
 
 
 def read_checkpoint(path):
     """Load ``path`` with sar_mm's safe loader (plus ``argparse.Namespace``): (state dict,
-    layout)."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        checkpoint = load_checkpoint_file(path, map_location='cpu')
-    state_dict = unwrap_state_dict(checkpoint, path)
+    layout). The state dict is under ``model`` (pretraining), ``state_dict`` (Dassl) or bare,
+    ``module.`` prefixes of DistributedDataParallel removed."""
+    state_dict = read_release_checkpoint(
+        path, allowed_globals=(argparse.Namespace, ), expected=_LAYOUTS, error=SARJEPALayoutError)
     return state_dict, detect_layout(state_dict, path)
 
 
@@ -202,7 +176,8 @@ def _rename(key, mask_token):
         if callable(name):
             return name(m, mask_token)
         return None if name is None else m.expand(name)
-    raise SARJEPALayoutError(f'key {key!r} is not part of the SAR-JEPA layouts ({_expected()})')
+    raise SARJEPALayoutError(
+        f'key {key!r} is not part of the SAR-JEPA layouts ({describe_layouts(_LAYOUTS)})')
 
 
 def model_configs(arch):
@@ -281,9 +256,8 @@ def convert(state_dict, to='backbone', keep_head=False, img_size=None, source='c
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='SAR-JEPA checkpoint (checkpoint-*.pth or a fine-tuned ViT)')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser = converter_arg_parser(__doc__,
+                                  'SAR-JEPA checkpoint (checkpoint-*.pth or a fine-tuned ViT)')
     parser.add_argument(
         '--to',
         default='backbone',
@@ -307,8 +281,7 @@ def main(argv=None):
     state_dict, _ = read_checkpoint(args.src)
     converted, meta = convert(
         state_dict, to=args.to, keep_head=args.keep_head, img_size=args.img_size, source=args.src)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=converted, meta=meta), args.dst)
+    save_converted(converted, args.dst, meta)
     arch = meta['arch']
     print(f'{args.src}: {meta["layout"]} layout, ViT {arch["arch"]} patch {arch["patch_size"]}, '
           f'{len(converted)} tensors written to {args.dst} ({len(meta["dropped"])} dropped: '

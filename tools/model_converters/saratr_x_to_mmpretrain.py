@@ -59,13 +59,13 @@ plain attribute holder) is the one global allowed on top. A file of another layo
 naming the file, the keys expected and the keys found.
 """
 import argparse
-import os
-import os.path as osp
 import re
 
 import torch
 
-from sar_mm.engine import adapt_input_channels, load_checkpoint_file
+from sar_mm.engine.checkpoint import (ReleaseLayoutError, adapt_input_channels,
+                                      check_state_dict_fits, converter_arg_parser, describe_layouts,
+                                      layout_error, read_release_checkpoint, save_converted)
 
 RELEASE = ('github.com/waterdisappear/SARATR-X (Li et al., IEEE Trans. Image Process. 34, '
            '2025)')
@@ -87,57 +87,47 @@ _LAYOUTS = {
 }
 
 
-class SARATRXLayoutError(ValueError):
+class SARATRXLayoutError(ReleaseLayoutError):
     """A state dict is not one of the SARATR-X release layouts."""
 
 
-def _expected():
-    return '; '.join(f'{name} ({where}): {", ".join(keys)}'
-                     for name, (where, keys) in _LAYOUTS.items())
+def has_encoder(keys):
+    """Whether ``keys`` hold a HiViT encoder of the release (SARATR-X and SARATR-X-v2)."""
+    return all(k in keys for k in _ENCODER_KEYS) and all(
+        any(re.fullmatch(p, k) for k in keys) for p in _ENCODER_PATTERNS.values())
 
 
-def unwrap_state_dict(checkpoint, source='checkpoint'):
-    """The state dict of a release checkpoint: under ``model`` (pretraining), ``state_dict``
-    (Dassl) or bare; ``module.`` prefixes of DistributedDataParallel removed."""
-    if not isinstance(checkpoint, dict):
-        raise SARATRXLayoutError(f'{source}: expected a dict, got {type(checkpoint).__name__}')
-    for key in ('model', 'state_dict'):
-        if isinstance(checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-            break
-    tensors = {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
-    if not tensors:
-        raise SARATRXLayoutError(
-            f'{source}: no tensors under "model", "state_dict" or at the top level; expected '
-            f'the keys of {_expected()}; found {_found(checkpoint)}')
-    return {re.sub(r'^module\.', '', k): v for k, v in tensors.items()}
-
-
-def _found(keys):
-    keys = sorted(keys)
-    return f'{len(keys)} keys: ' + ', '.join(keys[:10]) + (', ...' if len(keys) > 10 else '')
+def match_layout(keys, pretrain_keys=_PRETRAIN_KEYS):
+    """``'pretrain'`` (the encoder and ``pretrain_keys``), ``'encoder'`` (the encoder, no
+    decoder) or None, for the keys of a (v1 or v2) release state dict."""
+    if not has_encoder(keys):
+        return None
+    if all(k in keys for k in pretrain_keys):
+        return PRETRAIN
+    if not any(k.startswith(('decoder_', 'mask_token')) for k in keys):
+        return ENCODER
+    return None
 
 
 def detect_layout(state_dict, source='checkpoint'):
     """``'pretrain'`` or ``'encoder'``; anything else raises naming the file and the keys."""
-    keys = set(state_dict)
-    encoder = all(k in keys for k in _ENCODER_KEYS) and all(
-        any(re.fullmatch(p, k) for k in keys) for p in _ENCODER_PATTERNS.values())
-    if encoder and all(k in keys for k in _PRETRAIN_KEYS):
-        return PRETRAIN
-    if encoder and not any(k.startswith(('decoder_', 'mask_token')) for k in keys):
-        return ENCODER
-    raise SARATRXLayoutError(
-        f'{source}: not a SARATR-X HiViT checkpoint of {RELEASE}. Expected the keys of '
-        f'{_expected()}; found {_found(keys)}')
+    layout = match_layout(set(state_dict))
+    if layout is None:
+        raise layout_error(
+            f'a SARATR-X HiViT checkpoint of {RELEASE}',
+            _LAYOUTS,
+            state_dict,
+            source,
+            error=SARATRXLayoutError)
+    return layout
 
 
 def read_checkpoint(path):
     """Load ``path`` with sar_mm's safe loader (plus ``argparse.Namespace``): (state dict,
-    layout)."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        checkpoint = load_checkpoint_file(path, map_location='cpu')
-    state_dict = unwrap_state_dict(checkpoint, path)
+    layout). The state dict is under ``model`` (pretraining), ``state_dict`` or bare,
+    ``module.`` prefixes of DistributedDataParallel removed."""
+    state_dict = read_release_checkpoint(
+        path, allowed_globals=(argparse.Namespace, ), expected=_LAYOUTS, error=SARATRXLayoutError)
     return state_dict, detect_layout(state_dict, path)
 
 
@@ -272,7 +262,8 @@ def _rename(key):
         m = re.fullmatch(pattern, key)
         if m is not None:
             return None if name is None else m.expand(name)
-    raise SARATRXLayoutError(f'key {key!r} is not part of the SARATR-X layouts ({_expected()})')
+    raise SARATRXLayoutError(
+        f'key {key!r} is not part of the SARATR-X layouts ({describe_layouts(_LAYOUTS)})')
 
 
 def check_against_model(state_dict, config):
@@ -283,17 +274,11 @@ def check_against_model(state_dict, config):
     from mmpretrain.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(dict(config, out_indices=list(config['out_indices'])))
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    shapes = [
-        f'{k}: {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
-        if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)
-    ]
-    if missing or unexpected or shapes:
-        raise SARATRXLayoutError(
-            f'the converted weights do not fit mmpretrain HiViT {config["arch"]}: missing '
-            f'{missing[:8]}, unexpected {unexpected[:8]}, shapes {shapes[:8]}')
+    check_state_dict_fits(
+        state_dict,
+        model.state_dict(),
+        f'mmpretrain HiViT {config["arch"]}',
+        error=SARATRXLayoutError)
     model.load_state_dict(state_dict, strict=True)
 
 
@@ -361,10 +346,9 @@ def convert(state_dict,
     return out, meta
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='SARATR-X checkpoint (checkpoint-*.pth of the pretraining)')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
+def build_parser(doc, src_help, num_heads_help):
+    """The command line of this converter and of SARATR-X-v2's (the same options)."""
+    parser = converter_arg_parser(doc, src_help)
     parser.add_argument(
         '--to',
         default='backbone',
@@ -377,20 +361,26 @@ def parse_args(argv=None):
         default=1,
         help='input channels of the converted patch projection (default 1: the three '
         'release filters summed; 3 keeps them)')
-    parser.add_argument(
-        '--num-heads',
-        type=int,
-        help=f'attention heads of the main stage (default {DEFAULT_NUM_HEADS}, the release)')
+    parser.add_argument('--num-heads', type=int, help=num_heads_help)
     parser.add_argument(
         '--no-check',
         action='store_true',
         help="do not load the result into mmpretrain's HiViT to check it")
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser(
+        __doc__, 'SARATR-X checkpoint (checkpoint-*.pth of the pretraining)',
+        f'attention heads of the main stage (default {DEFAULT_NUM_HEADS}, the release)')
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    state_dict, _ = read_checkpoint(args.src)
+def run(args, read, convert, source_arch=None):
+    """Read ``args.src``, convert it, write ``args.dst`` and print what was done: the command
+    of this converter and of SARATR-X-v2's (its ``read_checkpoint`` and ``convert``; its
+    ``source_arch(meta['arch'])`` opens the description of the architecture)."""
+    state_dict, _ = read(args.src)
     converted, meta = convert(
         state_dict,
         to=args.to,
@@ -398,16 +388,19 @@ def main(argv=None):
         num_heads=args.num_heads,
         check=not args.no_check,
         source=args.src)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=converted, meta=meta), args.dst)
+    save_converted(converted, args.dst, meta)
     arch, dropped = meta['arch'], meta['dropped']
-    print(f'{args.src}: {meta["layout"]} layout, HiViT {arch["arch"]} patch '
-          f'{arch["patch_size"]} at {arch["img_size"]} px, {len(converted)} tensors written to '
-          f'{args.dst} ({len(dropped)} dropped: {", ".join(dropped[:6])}'
-          f'{" ..." if len(dropped) > 6 else ""})')
+    print(f'{args.src}: {meta["layout"]} layout, {source_arch(arch) if source_arch else ""}'
+          f'HiViT {arch["arch"]} patch {arch["patch_size"]} at {arch["img_size"]} px, '
+          f'{len(converted)} tensors written to {args.dst} ({len(dropped)} dropped: '
+          f'{", ".join(dropped[:6])}{" ..." if len(dropped) > 6 else ""})')
     for note in meta['conversions']:
         print(f'  {note}')
     print(f'backbone config: {meta["configs"]["backbone"]}')
+
+
+def main(argv=None):
+    run(parse_args(argv), read_checkpoint, convert)
 
 
 if __name__ == '__main__':

@@ -78,13 +78,13 @@ v1 HiViT checkpoint is sent to ``saratr_x_to_mmpretrain.py``.
 """
 import argparse
 import importlib.util
-import os
 import os.path as osp
 import re
 
 import torch
 
-from sar_mm.engine import load_checkpoint_file
+from sar_mm.engine.checkpoint import describe_layouts, layout_error, read_release_checkpoint
+from sar_mm.engine.checkpoint import unwrap_state_dict as _unwrap
 
 
 def _load_v1():
@@ -132,46 +132,36 @@ class SARATRXv2LayoutError(v1.SARATRXLayoutError):
     """A state dict is not one of the SARATR-X-v2 release layouts."""
 
 
-def _expected():
-    return '; '.join(f'{name} ({where}): {", ".join(keys)}'
-                     for name, (where, keys) in _LAYOUTS.items())
-
-
 def unwrap_state_dict(checkpoint, source='checkpoint'):
     """The state dict under ``model`` / ``state_dict`` or bare, ``module.`` removed (as the
     SARATR-X v1 converter reads it)."""
-    try:
-        return v1.unwrap_state_dict(checkpoint, source)
-    except v1.SARATRXLayoutError as err:
-        raise SARATRXv2LayoutError(f'{err}'.split('; expected')[0] +
-                                   f'; expected the keys of {_expected()}') from err
+    return _unwrap(checkpoint, source, expected=_LAYOUTS, error=SARATRXv2LayoutError)
 
 
 def detect_layout(state_dict, source='checkpoint'):
     """``'pretrain'`` or ``'encoder'``; anything else raises naming the file and the keys."""
     keys = set(state_dict)
-    encoder = all(k in keys for k in _ENCODER_KEYS) and all(
-        any(re.fullmatch(p, k) for k in keys) for p in _ENCODER_PATTERNS.values())
     v1_only = sorted(k for k in keys if _V1_ONLY.fullmatch(k))
-    if encoder and v1_only:
+    if v1_only and v1.has_encoder(keys):
         raise SARATRXv2LayoutError(
             f'{source}: a SARATR-X (v1) HiViT MAE checkpoint (keys {", ".join(v1_only[:4])}), '
             'not SARATR-X-v2: convert it with tools/model_converters/saratr_x_to_mmpretrain.py')
-    if encoder and all(k in keys for k in _PRETRAIN_KEYS):
-        return PRETRAIN
-    if encoder and not any(k.startswith(('decoder_', 'mask_token')) for k in keys):
-        return ENCODER
-    raise SARATRXv2LayoutError(
-        f'{source}: not a SARATR-X-v2 iTPN checkpoint of {RELEASE}. Expected the keys of '
-        f'{_expected()}; found {v1._found(keys)}')
+    layout = v1.match_layout(keys, _PRETRAIN_KEYS)
+    if layout is None:
+        raise layout_error(
+            f'a SARATR-X-v2 iTPN checkpoint of {RELEASE}',
+            _LAYOUTS,
+            keys,
+            source,
+            error=SARATRXv2LayoutError)
+    return layout
 
 
 def read_checkpoint(path):
     """Load ``path`` with sar_mm's safe loader (plus ``argparse.Namespace``): (state dict,
     layout)."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        checkpoint = load_checkpoint_file(path, map_location='cpu')
-    state_dict = unwrap_state_dict(checkpoint, path)
+    state_dict = read_release_checkpoint(
+        path, allowed_globals=(argparse.Namespace, ), expected=_LAYOUTS, error=SARATRXv2LayoutError)
     return state_dict, detect_layout(state_dict, path)
 
 
@@ -277,7 +267,7 @@ def convert(state_dict,
         if not known:
             raise SARATRXv2LayoutError(
                 f'{source}: key {key!r} is not part of the SARATR-X-v2 layouts '
-                f'({_expected()})')
+                f'({describe_layouts(_LAYOUTS)})')
         encoder[key] = value
     padded, block_map, identities, stem_counts = pad_stem(encoder, source)
     has_table = any(k.endswith('relative_position_bias_table') for k in padded)
@@ -312,53 +302,19 @@ def convert(state_dict,
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='SARATR-X-v2 checkpoint (checkpoint-*.pth of the pretraining)')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument(
-        '--to',
-        default='backbone',
-        choices=['backbone', 'hivit'],
-        help="'backbone': keys under backbone. for an ImageClassifier's init_cfg (default); "
-        "'hivit': the bare keys of mmpretrain's HiViT")
-    parser.add_argument(
-        '--in-channels',
-        type=int,
-        default=1,
-        help='input channels of the converted patch projection (default 1: the three '
-        'release filters summed; 3 keeps them)')
-    parser.add_argument(
-        '--num-heads',
-        type=int,
-        help='attention heads of the main stage (default: the release\'s, 8 for iTPN-B, 12 for '
+    parser = v1.build_parser(
+        __doc__, 'SARATR-X-v2 checkpoint (checkpoint-*.pth of the pretraining)',
+        'attention heads of the main stage (default: the release\'s, 8 for iTPN-B, 12 for '
         'iTPN-L)')
-    parser.add_argument(
-        '--no-check',
-        action='store_true',
-        help="do not load the result into mmpretrain's HiViT to check it")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    state_dict, _ = read_checkpoint(args.src)
-    converted, meta = convert(
-        state_dict,
-        to=args.to,
-        in_channels=args.in_channels,
-        num_heads=args.num_heads,
-        check=not args.no_check,
-        source=args.src)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=converted, meta=meta), args.dst)
-    arch, dropped = meta['arch'], meta['dropped']
-    print(f'{args.src}: {meta["layout"]} layout, iTPN stem {arch["release_stem_mlp_blocks"]} '
-          f'MLP blocks -> HiViT {arch["arch"]} patch {arch["patch_size"]} at '
-          f'{arch["img_size"]} px, {len(converted)} tensors written to {args.dst} '
-          f'({len(dropped)} dropped: {", ".join(dropped[:6])}{" ..." if len(dropped) > 6 else ""})')
-    for note in meta['conversions']:
-        print(f'  {note}')
-    print(f'backbone config: {meta["configs"]["backbone"]}')
+    v1.run(
+        parse_args(argv),
+        read_checkpoint,
+        convert,
+        source_arch=lambda arch: f'iTPN stem {arch["release_stem_mlp_blocks"]} MLP blocks -> ')
 
 
 if __name__ == '__main__':

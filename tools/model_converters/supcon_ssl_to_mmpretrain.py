@@ -58,16 +58,14 @@ has no target in sar_mm: mmpretrain's ``AlexNet`` is the 3-channel original (11 
 BatchNorm, no fully connected BatchNorm), and the METER-ML config uses ResNet-18s. Such a file
 is recognised and refused with that explanation.
 """
-import argparse
 import copy
-import os
 import os.path as osp
 import re
 import sys
 
-import torch
-
-from sar_mm.engine import UnsafeCheckpointError, load_checkpoint_file
+from sar_mm.engine.checkpoint import (ReleaseLayoutError, UnsafeCheckpointError, check_layout,
+                                      check_state_dict_fits, converter_arg_parser, describe_keys,
+                                      load_checkpoint_file, save_converted, unwrap_state_dict)
 
 RELEASE = ('github.com/bakiuzun/SupCon_SSL DualResnet50 (the SEN12MS-pretrained two-ResNet-50 '
            'of github.com/HSG-AIML/SSLTransformerRS, resnet_simclr.py DoubleResNetSimCLR)')
@@ -112,20 +110,14 @@ _RULES = [
 ]
 
 
-class SupConSSLLayoutError(ValueError):
+class SupConSSLLayoutError(ReleaseLayoutError):
     """A file is not the DualResnet50 layout of SupCon_SSL / SSLTransformerRS."""
 
 
-def _keys_summary(keys, limit=12):
-    keys = list(keys)
-    prefixes = sorted({k.split('.')[0] for k in keys})
-    shown = ', '.join(keys[:limit]) + (f', ... ({len(keys)} keys)' if len(keys) > limit else '')
-    return f'top-level names {prefixes}; keys: {shown or "none"}'
-
-
 def source_state_dict(checkpoint):
-    """The state dict of a loaded file: under ``state_dict`` (the seed's ``save_checkpoint``),
-    under ``model``, or bare; a ``module.`` prefix of (Distributed)DataParallel is removed.
+    """The state dict of a loaded file: under ``state_dict`` (the seed's ``save_checkpoint``:
+    ``{'epoch', 'arch', 'state_dict', 'optimizer'}``), under ``model``, or bare; the ``module.``
+    prefix of (Distributed)DataParallel is removed; an entry that is not a tensor is refused.
 
     Args:
         checkpoint (dict): What the file holds.
@@ -133,23 +125,11 @@ def source_state_dict(checkpoint):
     Returns:
         dict: ``{key: Tensor}``.
     """
-    if not isinstance(checkpoint, dict):
-        raise SupConSSLLayoutError(
-            f'expected a dict (the seed saves {{"epoch", "arch", "state_dict", "optimizer"}}), '
-            f'got {type(checkpoint).__name__}')
-    for name in ('state_dict', 'model'):
-        if isinstance(checkpoint.get(name), dict):
-            checkpoint = checkpoint[name]
-            break
-    not_tensors = [k for k, v in checkpoint.items() if not torch.is_tensor(v)]
-    if not_tensors or not checkpoint:
-        raise SupConSSLLayoutError(
-            'expected a state dict of tensors (under "state_dict", as the seed saves it, under '
-            '"model", or bare), found ' +
-            (f'non-tensor entries {not_tensors[:8]}' if checkpoint else 'an empty dict'))
-    if all(k.startswith('module.') for k in checkpoint):
-        checkpoint = {k[len('module.'):]: v for k, v in checkpoint.items()}
-    return dict(checkpoint)
+    return unwrap_state_dict(
+        checkpoint,
+        wrappers=('state_dict', 'model'),
+        non_tensors='raise',
+        error=SupConSSLLayoutError)
 
 
 def target_model(in_channels=(2, 13), num_classes=8, projection_dim=128, projector=True):
@@ -209,13 +189,9 @@ def convert(checkpoint, with_projection=True, with_head=True):
             'sentinel{1,2}_block stems and encoder.blocks), which has no target in sar_mm: '
             'mmpretrain\'s AlexNet is the 3-channel original (11x11 stem, no BatchNorm) and '
             'the METER-ML config uses ResNet-18s; only DualResnet50 is converted. Found ' +
-            _keys_summary(state_dict))
-    missing = [k for k in SIGNATURE if k not in state_dict]
-    if missing:
-        raise SupConSSLLayoutError(
-            f'not the DualResnet50 layout ({RELEASE}): expected the keys {list(SIGNATURE)} '
-            f'(optionally prefixed "module."), missing {missing}. Found '
-            f'{_keys_summary(state_dict)}')
+            describe_keys(state_dict))
+    check_layout(
+        state_dict, SIGNATURE, f'the DualResnet50 layout ({RELEASE})', error=SupConSSLLayoutError)
 
     out, key_map, dropped, unmatched = {}, {}, [], []
     for key, value in state_dict.items():
@@ -292,20 +268,12 @@ def convert(checkpoint, with_projection=True, with_head=True):
     optional = ('head.', ) if num_classes is None else ()
     if not (proj and with_projection):
         optional += ('projector.', )
-    want = {k: tuple(v.shape) for k, v in target.items() if not k.startswith(optional)}
-    got = {k: tuple(v.shape) for k, v in out.items()}
-    missing = sorted(set(want) - set(got))
-    unexpected = sorted(set(got) - set(want))
-    wrong = [
-        f'{k}: {got[k]} (sar_mm {want[k]})' for k in sorted(set(want) & set(got))
-        if want[k] != got[k]
-    ]
-    if missing or unexpected or wrong:
-        raise SupConSSLLayoutError(
-            f'the keys do not fit sar_mm\'s MultiModalClassifier of two ResNet-50s '
-            f'({MODEL_CONFIG}): missing {missing[:10]} ({len(missing)}), unexpected '
-            f'{unexpected[:10]} ({len(unexpected)}), shape mismatches {wrong[:10]} '
-            f'({len(wrong)})')
+    check_state_dict_fits(
+        out,
+        target,
+        f'sar_mm\'s MultiModalClassifier of two ResNet-50s ({MODEL_CONFIG})',
+        ignore_prefixes=optional,
+        error=SupConSSLLayoutError)
     out = {k: out[k].contiguous() for k in target if k in out}  # sar_mm's order
     report = dict(
         key_map=key_map,
@@ -320,9 +288,8 @@ def convert(checkpoint, with_projection=True, with_head=True):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='DualResnet50 checkpoint of SupCon_SSL / SSLTransformerRS')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser = converter_arg_parser(__doc__,
+                                  'DualResnet50 checkpoint of SupCon_SSL / SSLTransformerRS')
     parser.add_argument(
         '--no-projection',
         action='store_true',
@@ -359,9 +326,7 @@ def main(argv=None):
         converted_by='sar_mm tools/model_converters/supcon_ssl_to_mmpretrain.py',
         conversions=list(report['conversions']),
         notes=list(report['notes']))
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
-    torch.load(args.dst, map_location='cpu', weights_only=True)  # plain tensors and builtins
+    save_converted(state_dict, args.dst, meta)
     print(f'read {args.src}')
     for line in report['conversions'] + report['notes']:
         print(f'  - {line}')

@@ -97,12 +97,16 @@ def _global_name(entry):
     return f'{entry.__module__}.{entry.__qualname__}'
 
 
-def load_checkpoint_file(filename, map_location=None):
+def load_checkpoint_file(filename, map_location=None, allowed_globals=()):
     """``torch.load`` a local checkpoint with ``weights_only=True`` and the allow-list.
 
     Args:
         filename (str): Path of the checkpoint.
         map_location (str | torch.device, optional): As for :func:`torch.load`.
+        allowed_globals (Sequence): Globals allowed for this file only, on top of
+            :func:`allowed_checkpoint_globals` (same forms as :func:`allow_checkpoint_globals`),
+            e.g. ``(argparse.Namespace, )`` for a release that saved its ``args``. Defaults to
+            none.
 
     Returns:
         dict: The checkpoint.
@@ -115,8 +119,9 @@ def load_checkpoint_file(filename, map_location=None):
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename}: checkpoint not found')
+    allowed_here = allowed_checkpoint_globals() + list(allowed_globals)
     try:
-        with torch.serialization.safe_globals(allowed_checkpoint_globals()):
+        with torch.serialization.safe_globals(allowed_here):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         try:
@@ -126,7 +131,7 @@ def load_checkpoint_file(filename, map_location=None):
                 if f.read(1) != b'\x80':  # no pickle protocol header: not a pickle at all
                     raise _corrupt(filename, err) from err
             offending = re.findall(r'GLOBAL ([\w.]+)', str(err)) or _pickle_globals(filename)
-        allowed = {_global_name(g) for g in allowed_checkpoint_globals()}
+        allowed = {_global_name(g) for g in allowed_here}
         try:  # torch's own defaults (OrderedDict, tensor rebuilds) are not the problem
             from torch._weights_only_unpickler import _get_allowed_globals
             allowed |= set(_get_allowed_globals())

@@ -19,17 +19,19 @@ from collections import Counter
 from mmengine.logging import print_log
 
 
-def checkpoint_state_dict(checkpoint):
+def checkpoint_state_dict(checkpoint, keys=('state_dict', 'model')):
     """The weights of a loaded checkpoint: its ``state_dict`` (or ``model``) entry, else itself.
 
     Args:
         checkpoint (dict): A checkpoint as mmengine's Runner saves it (``state_dict``), one with
             a ``model`` entry (DeiT/MAE releases) or a bare state dict.
+        keys (Sequence[str]): The entries that may hold the weights, the first one present (and
+            a dict) wins. Defaults to ``('state_dict', 'model')``.
 
     Returns:
         dict: The state dict (not a copy).
     """
-    for name in ('state_dict', 'model'):
+    for name in keys:
         if isinstance(checkpoint.get(name), dict):
             return checkpoint[name]
     return checkpoint

@@ -239,13 +239,33 @@ def _adapt(state_dict, model, first_layer_key=None, num_extra_tokens=None, match
         report['adapted'].append(msg)
         _log(f'adapted {msg}')
 
-    report['missing'] = [k for k in target if k not in new]
-    report['unexpected'] = [k for k in new if k not in target]
-    report['mismatched'] = [
-        (k, shape(new[k]), shape(target[k])) for k in target
-        if k in new and torch.is_tensor(new[k]) and shape(new[k]) != shape(target[k])
-    ]
+    report.update(compare_state_dicts(new, target))
     return new, report
+
+
+def compare_state_dicts(state_dict, target):
+    """The keys and shapes in which ``state_dict`` differs from ``target`` (a model's).
+
+    Args:
+        state_dict (dict): The state dict to check (a checkpoint's, adapted or converted).
+        target (dict): The state dict it should match, e.g. ``model.state_dict()``.
+
+    Returns:
+        dict: ``missing`` (keys of ``target`` only, in its order), ``unexpected`` (keys of
+        ``state_dict`` only, in its order) and ``mismatched`` (``(key, shape, target shape)``
+        of the common keys whose shapes differ), as :func:`describe_mismatch` reads them.
+
+    Example:
+        >>> compare_state_dicts({'w': torch.zeros(2), 'x': torch.zeros(1)},
+        ...                     {'w': torch.zeros(3), 'b': torch.zeros(3)})
+        {'missing': ['b'], 'unexpected': ['x'], 'mismatched': [('w', (2,), (3,))]}
+    """
+    return dict(
+        missing=[k for k in target if k not in state_dict],
+        unexpected=[k for k in state_dict if k not in target],
+        mismatched=[(k, tuple(state_dict[k].shape), tuple(target[k].shape)) for k in target
+                    if k in state_dict and torch.is_tensor(state_dict[k])
+                    and tuple(state_dict[k].shape) != tuple(target[k].shape)])
 
 
 def adapt_state_dict_to_model(state_dict,
