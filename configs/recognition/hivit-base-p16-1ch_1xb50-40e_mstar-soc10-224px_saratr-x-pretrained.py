@@ -13,13 +13,8 @@
 _base_ = [
     '../_base_/default_runtime/mmpretrain.py',
     '../_base_/models/hivit_base_p16_1ch_cls_saratr-x.py',
-    '../_base_/datasets/mstar_soc10.py',
-    '../_base_/datasets/sar_jepa_finetune_224px.py',
+    '../_base_/datasets/mstar_soc10_sar-jepa-224px.py',
     '../_base_/schedules/adamw_const-warmup_cosine_40e.py',
 ]
 model = dict(head=dict(num_classes=_base_.num_classes))
-data_preprocessor = dict(_base_.sar_jepa_preprocessor, num_classes=_base_.num_classes)
-train_dataloader = dict(batch_size=50, dataset=dict(pipeline=_base_.sar_jepa_train_pipeline))
-val_dataloader = dict(batch_size=50, dataset=dict(pipeline=_base_.sar_jepa_test_pipeline))
-test_dataloader = val_dataloader
 default_hooks = dict(checkpoint=dict(interval=40, max_keep_ckpts=1))

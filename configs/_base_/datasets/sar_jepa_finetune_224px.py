@@ -7,6 +7,7 @@
 #             '../_base_/datasets/sar_jepa_finetune_224px.py']
 #   data_preprocessor = dict(_base_.sar_jepa_preprocessor, num_classes=_base_.num_classes)
 #   train_dataloader = dict(batch_size=50, dataset=dict(pipeline=_base_.sar_jepa_train_pipeline))
+# ({mstar_soc10,fusar_ship_sar-jepa-10class,sar_acd}_sar-jepa-224px.py do exactly that.)
 #
 # Geometry, as the reference's modified Dassl builds it (few_shot_classification/Dassl.pytorch.zip,
 # dassl/data/transforms/transforms.py, read for this config): every chip is first centre-cropped
